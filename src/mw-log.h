@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* mw_log_init - install the log writer: stderr, or syslog with the mail facility */
+void mw_log_init(gboolean use_syslog, gboolean verbose);
+
+/* mw_log_queue - a structured log line carrying MAILWARDEN_QUEUE_ID */
+void mw_log_queue(GLogLevelFlags level, const char *queue_id, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
+
+G_END_DECLS
