@@ -76,6 +76,8 @@ bench_start_sink "$SINK_PORT"
 COMMIT=$(git -C "$BENCH_REPO" rev-parse --short HEAD 2>/dev/null || echo "no commit")
 echo "mailwarden core benchmark - $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $COMMIT"
 echo "temp dir $BENCH_TMP; smtp-sink on 127.0.0.1:$SINK_PORT; runs of ~${BENCH_SECONDS}s, median of $BENCH_RUNS"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "load average before: $LOAD_BEFORE (anything above ~0.3 means other work shares the 2 cores)"
 
 MW_BIN=""
 MW_BUILD_TYPE=""
@@ -384,6 +386,7 @@ echo "==================== mailwarden core benchmark: summary ==================
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, commit $COMMIT${MW_BUILD_TYPE:+, $MW_BUILD_TYPE build}," \
 	"median of $BENCH_RUNS runs of ~${BENCH_SECONDS}s," \
 	"smtp-source $([[ ${BENCH_NO_REUSE:-0} == 1 ]] && echo 'one connection per message' || echo 'reusing connections (-d)')"
+echo "load average before the run: $LOAD_BEFORE"
 cat "$TABLE"
 ratio_txt=$ratio_goal
 [[ $ratio_txt != - ]] && ratio_txt="$ratio_txt%"

@@ -207,6 +207,18 @@ fail_job_rcpts(MwTxn *txn, Job *job, const GError *error, MwOutcome *outcome)
 	}
 }
 
+/* job_fatal - the error that fails the whole message because of @job: a
+ * generated message that cannot go out defers the original (4xx), it never
+ * makes Postfix bounce the original to its sender */
+static GError *
+job_fatal(const Job *job)
+{
+	if (job->rcpts != NULL)
+		return g_error_copy(job->error);
+	return g_error_new(MW_ERROR, MW_ERROR_TEMPORARY, "cannot send a generated message: %s",
+			   job->error->message);
+}
+
 /* abort_all - drop every prepared, uncommitted transaction without its dot */
 static void
 abort_all(MwReinjector *reinjector, GPtrArray *jobs)
@@ -256,7 +268,7 @@ send_jobs(MwTxn *txn, MwReinjector *reinjector, GPtrArray *jobs, gboolean lmtp, 
 			/* one reply for all, or a required emitted message: all or nothing */
 			if (job->required || job->rcpts != NULL) {
 				abort_all(reinjector, jobs);
-				*fatal = g_error_copy(job->error);
+				*fatal = job_fatal(job);
 				return;
 			}
 		}
@@ -286,7 +298,7 @@ send_jobs(MwTxn *txn, MwReinjector *reinjector, GPtrArray *jobs, gboolean lmtp, 
 			g_ptr_array_add(jobs, bounce);
 			if (!mw_reinject_prepare(reinjector, &bounce->out, &bounce->error)) {
 				abort_all(reinjector, jobs);
-				*fatal = g_error_copy(bounce->error);
+				*fatal = job_fatal(bounce);
 				return;
 			}
 			bounce->prepared = TRUE;
@@ -315,7 +327,7 @@ send_jobs(MwTxn *txn, MwReinjector *reinjector, GPtrArray *jobs, gboolean lmtp, 
 		if (!lmtp || job->rcpts == NULL) {
 			if (job->required || job->rcpts != NULL) {
 				abort_all(reinjector, jobs);
-				*fatal = g_error_copy(job->error);
+				*fatal = job_fatal(job);
 				return;
 			}
 		}

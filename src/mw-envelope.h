@@ -54,7 +54,7 @@ const char *mw_param_array_get(const GPtrArray *params, const char *keyword, gbo
 
 /*
  * Serialized form (quarantine, scan --out): line 1 the sender, then one line
- * per recipient. mw_envelope_to_file_text writes "MAIL FROM:<s> params" style
+ * per recipient. mw_envelope_to_text(env, TRUE) writes "MAIL FROM:<s> params" style
  * lines so parameters survive; the plain form is what scan --out documents.
  */
 char *mw_envelope_to_text(const MwEnvelope *env, gboolean with_params);

@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -53,7 +54,20 @@ typedef struct {
 	pid_t pid;
 	guint generation;
 	gint64 started;
+	int slot; /* index into the shared served counters, -1 if none */
 } Worker;
+
+/*
+ * How many connections each worker accepted, in memory shared with the
+ * workers: a worker that dies before serving anybody failed to start (and is
+ * respawned with a growing delay); one that dies while serving a message
+ * crashed on that message and is replaced at once.
+ */
+#define MAX_SLOTS 4096
+typedef struct {
+	volatile guint64 served[MAX_SLOTS];
+	gboolean used[MAX_SLOTS]; /* master only */
+} Slots;
 
 /* flags set by the master's signal handlers */
 static volatile sig_atomic_t got_chld;
@@ -128,7 +142,7 @@ open_listeners(const MwConfig *config, GPtrArray *old, GError **error)
 
 /* worker_main - the life of one worker process */
 static G_GNUC_NORETURN void
-worker_main(const MwConfig *config, GPtrArray *listeners)
+worker_main(const MwConfig *config, GPtrArray *listeners, volatile guint64 *served)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
@@ -169,6 +183,8 @@ worker_main(const MwConfig *config, GPtrArray *listeners)
 			int fd = accept4(fds[i].fd, (struct sockaddr *) &peer, &len, SOCK_CLOEXEC);
 			if (fd < 0)
 				continue; /* another worker was faster */
+			if (served != NULL)
+				(*served)++;
 			mw_session_run(&ctx, fd, (struct sockaddr *) &peer, len);
 		}
 	}
@@ -180,16 +196,27 @@ worker_main(const MwConfig *config, GPtrArray *listeners)
 
 /* spawn - fork one worker */
 static gboolean
-spawn(GArray *workers, guint generation, const MwConfig *config, GPtrArray *listeners)
+spawn(GArray *workers, guint generation, const MwConfig *config, GPtrArray *listeners, Slots *slots)
 {
+	int slot = -1;
+	for (int i = 0; slots != NULL && i < MAX_SLOTS; i++) {
+		if (!slots->used[i]) {
+			slot = i;
+			slots->used[i] = TRUE;
+			slots->served[i] = 0;
+			break;
+		}
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		g_warning("cannot fork a worker: %s", g_strerror(errno));
+		if (slot >= 0)
+			slots->used[slot] = FALSE;
 		return FALSE;
 	}
 	if (pid == 0)
-		worker_main(config, listeners);
-	Worker w = {pid, generation, g_get_monotonic_time()};
+		worker_main(config, listeners, slot >= 0 ? &slots->served[slot] : NULL);
+	Worker w = {pid, generation, g_get_monotonic_time(), slot};
 	g_array_append_val(workers, w);
 	return TRUE;
 }
@@ -275,24 +302,24 @@ mw_master_run(MwConfig *config, const MwMasterOptions *options)
 {
 	g_autoptr(GError) error = NULL;
 	if (!prepare_state_dir(config, &error)) {
-		g_warning("%s", error->message);
+		g_warning("%s", error != NULL ? error->message : "unknown error");
 		mw_config_free(config);
 		return 1;
 	}
 	GPtrArray *listeners = open_listeners(config, NULL, &error);
 	if (listeners == NULL) {
-		g_warning("%s", error->message);
+		g_warning("%s", error != NULL ? error->message : "unknown error");
 		mw_config_free(config);
 		return 2;
 	}
 	if (!mw_pipeline_start(config, &error) || !drop_privileges(config, &error)) {
-		g_warning("%s", error->message);
+		g_warning("%s", error != NULL ? error->message : "unknown error");
 		g_ptr_array_unref(listeners);
 		mw_config_free(config);
 		return 2;
 	}
 	if (options->daemonize && !daemonize(&error)) {
-		g_warning("%s", error->message);
+		g_warning("%s", error != NULL ? error->message : "unknown error");
 		return 2;
 	}
 	if (options->pid_file != NULL) {
@@ -322,6 +349,10 @@ mw_master_run(MwConfig *config, const MwMasterOptions *options)
 	signal(SIGPIPE, SIG_IGN);
 
 	GArray *workers = g_array_new(FALSE, FALSE, sizeof(Worker));
+	Slots *slots = mmap(NULL, sizeof(Slots), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			    -1, 0);
+	if (slots == MAP_FAILED)
+		slots = NULL;
 	guint generation = 1;
 	guint fast_deaths = 0;
 	gint64 next_spawn = 0;
@@ -337,7 +368,7 @@ mw_master_run(MwConfig *config, const MwMasterOptions *options)
 			current += g_array_index(workers, Worker, i).generation == generation;
 		gint64 now = g_get_monotonic_time();
 		while (!stopping && current < (guint) config->workers && now >= next_spawn) {
-			if (!spawn(workers, generation, config, listeners))
+			if (!spawn(workers, generation, config, listeners, slots))
 				break;
 			current++;
 		}
@@ -376,7 +407,11 @@ mw_master_run(MwConfig *config, const MwMasterOptions *options)
 								  "%d; replacing it",
 								  (int) pid, WEXITSTATUS(status));
 						gint64 lived = g_get_monotonic_time() - w->started;
-						if (lived < RESPAWN_FAST_SECONDS * G_USEC_PER_SEC) {
+						gboolean served_any = slots == NULL ||
+								      w->slot < 0 ||
+								      slots->served[w->slot] > 0;
+						if (!served_any &&
+						    lived < RESPAWN_FAST_SECONDS * G_USEC_PER_SEC) {
 							fast_deaths++;
 							guint delay =
 								MIN(1u << MIN(fast_deaths, 5u),
@@ -388,6 +423,8 @@ mw_master_run(MwConfig *config, const MwMasterOptions *options)
 							fast_deaths = 0;
 						}
 					}
+					if (slots != NULL && w->slot >= 0)
+						slots->used[w->slot] = FALSE;
 					g_array_remove_index_fast(workers, i);
 					break;
 				}
@@ -433,6 +470,8 @@ mw_master_run(MwConfig *config, const MwMasterOptions *options)
 	if (options->pid_file != NULL)
 		(void) g_unlink(options->pid_file);
 	g_array_unref(workers);
+	if (slots != NULL)
+		munmap(slots, sizeof(Slots));
 	g_ptr_array_unref(listeners);
 	g_ptr_array_unref(old_configs);
 	mw_config_free(config);

@@ -525,6 +525,17 @@ conn_wait(MwConn *conn, short events, GError **error)
 			else
 				wait_ms = (int) MIN((left + 999) / 1000, (gint64) INT_MAX);
 		}
+		if (conn->interrupt != NULL) {
+			/* a shutdown request ends the wait; poll in slices so a signal
+			 * arriving just before poll() is seen within a second */
+			if (*conn->interrupt) {
+				g_set_error_literal(error, MW_ERROR, MW_ERROR_TEMPORARY,
+						    "interrupted");
+				return FALSE;
+			}
+			if (wait_ms < 0 || wait_ms > 1000)
+				wait_ms = 1000;
+		}
 		n = poll(&pfd, 1, wait_ms);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -532,6 +543,9 @@ conn_wait(MwConn *conn, short events, GError **error)
 			g_set_error(error, MW_ERROR, MW_ERROR_IO, "poll: %s", g_strerror(errno));
 			return FALSE;
 		}
+		if (n == 0 && conn->interrupt != NULL &&
+		    (conn->timeout == 0 || g_get_monotonic_time() < deadline))
+			continue;
 		if (n == 0) {
 			g_set_error_literal(error, MW_ERROR, MW_ERROR_TEMPORARY, "timeout");
 			return FALSE;

@@ -35,6 +35,9 @@ typedef struct {
 	gsize rcap;
 	GByteArray *wbuf; /* queued output */
 	gboolean eof;
+	/* when set and *interrupt becomes non-zero, a wait ends with MW_ERROR_TEMPORARY
+	 * "interrupted" (a draining worker waiting for the next command) */
+	volatile int *interrupt;
 } MwConn;
 
 MwConn *mw_conn_new(int fd, guint timeout);

@@ -49,8 +49,8 @@ write_file_durably(const char *path, MwMessage *message, const char *text, GErro
 	if (message != NULL) {
 		ok = mw_message_write_to_fd(message, fd, error);
 	} else {
-		gsize len = strlen(text);
-		ok = write(fd, text, len) == (ssize_t) len;
+		gsize len = text != NULL ? strlen(text) : 0;
+		ok = len == 0 || write(fd, text, len) == (ssize_t) len;
 		if (!ok)
 			g_set_error(error, MW_ERROR, MW_ERROR_TEMPORARY, "cannot write %s: %s", tmp,
 				    g_strerror(errno));

@@ -112,9 +112,9 @@ typedef struct {
 
 /* what the replies of one transaction amounted to */
 typedef struct {
-	int fail_code; /* the reply that failed the XFORWARD/MAIL/DATA stage, or 0 */
+	int fail_code; /* the reply that failed XFORWARD or MAIL, or 0 */
 	char *fail_text;
-	const char *fail_what; /* "XFORWARD", "MAIL", "DATA" */
+	const char *fail_what; /* "XFORWARD" or "MAIL" */
 	guint accepted;        /* RCPT 2xx */
 	int rcpt_temp_code;    /* first RCPT 4xx */
 	char *rcpt_temp_text;

@@ -380,6 +380,8 @@ mw_session_run(MwSessionContext *ctx, int fd, const struct sockaddr *peer, sockl
 				break;
 			}
 			gboolean too_long = FALSE;
+			/* between transactions a shutdown may end the wait for a command */
+			s->conn->interrupt = s->envelope == NULL ? ctx->draining : NULL;
 			g_autofree char *line = mw_conn_read_line(s->conn, MW_SMTP_MAX_COMMAND_LINE,
 								  &too_long, &error);
 			if (line == NULL) {

@@ -17,7 +17,10 @@
  *	DIR/events.log gets one line per event, appended with one write():
  *	"connect", "mail", "data-start", "data-aborted" (the client closed
  *	before the final dot), "accepted N", "refused CODE", "close" (the
- *	connection ended, whatever the reason).
+ *	connection ended, whatever the reason). DIR/.busy-PID exists while
+ *	connection PID is inside a transaction (MAIL accepted, not yet ended
+ *	by the final dot, RSET or a disconnect), so tests can wait until no
+ *	transaction is in flight even when the client keeps connections open.
  *
  *	DIR/mode (re-read when a connection starts and at every MAIL; missing
  *	means "ok") makes the sink misbehave: tempfail-mail, tempfail-rcpt,
@@ -48,11 +51,11 @@
 
 #include <glib.h>
 
-#define SINK_HOSTNAME	   "sink.test"
-#define SINK_BUF_SIZE	   65536
-#define SINK_MAX_LINE	   65536
-#define SINK_IDLE_TIMEOUT  300 /* seconds without input before a child gives up */
-#define SINK_MAX_CHILDREN  256
+#define SINK_HOSTNAME     "sink.test"
+#define SINK_BUF_SIZE     65536
+#define SINK_MAX_LINE     65536
+#define SINK_IDLE_TIMEOUT 300 /* seconds without input before a child gives up */
+#define SINK_MAX_CHILDREN 256
 
 typedef struct {
 	gboolean pipelining;
@@ -88,8 +91,7 @@ on_signal(int sig)
 }
 
 /* die - print an error and exit */
-static void G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN
-die(const char *fmt, ...)
+static void G_GNUC_PRINTF(1, 2) G_GNUC_NORETURN die(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -121,8 +123,7 @@ write_all(int fd, const void *data, gsize len)
 }
 
 /* event - append one line to DIR/events.log with a single write */
-static void G_GNUC_PRINTF(2, 3)
-event(const SinkOptions *opt, const char *fmt, ...)
+static void G_GNUC_PRINTF(2, 3) event(const SinkOptions *opt, const char *fmt, ...)
 {
 	g_autofree char *path = g_build_filename(opt->dir, "events.log", NULL);
 	g_autofree char *text = NULL;
@@ -169,8 +170,7 @@ mode_is(SinkConn *c, const char *name)
 }
 
 /* reply - send one reply line (CRLF appended); FALSE when the peer is gone */
-static gboolean G_GNUC_PRINTF(2, 3)
-reply(SinkConn *c, const char *fmt, ...)
+static gboolean G_GNUC_PRINTF(2, 3) reply(SinkConn *c, const char *fmt, ...)
 {
 	g_autofree char *text = NULL;
 	g_autofree char *line = NULL;
@@ -257,10 +257,34 @@ read_line(SinkConn *c, GString *line, gboolean *too_long)
 	}
 }
 
-/* txn_reset - forget the transaction (RSET, end of DATA) */
+/* busy_path - DIR/.busy-PID: exists while this connection is inside a transaction */
+static char *
+busy_path(const SinkOptions *opt)
+{
+	return g_strdup_printf("%s/.busy-%d", opt->dir, (int) getpid());
+}
+
+/* set_busy - create or remove the busy marker */
+static void
+set_busy(SinkConn *c, gboolean busy)
+{
+	g_autofree char *path = busy_path(c->opt);
+
+	if (busy) {
+		int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+		if (fd >= 0)
+			close(fd);
+	} else {
+		unlink(path);
+	}
+}
+
+/* txn_reset - forget the transaction (RSET, end of DATA, end of connection) */
 static void
 txn_reset(SinkConn *c)
 {
+	if (c->in_mail)
+		set_busy(c, FALSE);
 	c->in_mail = FALSE;
 	g_clear_pointer(&c->mail_args, g_free);
 	g_ptr_array_set_size(c->rcpts, 0);
@@ -458,8 +482,7 @@ do_data(SinkConn *c)
 	for (guint i = 0; i < c->rcpts->len; i++)
 		g_string_append_printf(env, "RCPT %s\n", (const char *) c->rcpts->pdata[i]);
 	for (guint i = 0; i < c->xforward->len; i++)
-		g_string_append_printf(env, "XFORWARD %s\n",
-				       (const char *) c->xforward->pdata[i]);
+		g_string_append_printf(env, "XFORWARD %s\n", (const char *) c->xforward->pdata[i]);
 	env_name = g_strdup_printf("%u.env", n);
 	eml_name = g_strdup_printf("%u.eml", n);
 	eml_path = g_build_filename(c->opt->dir, eml_name, NULL);
@@ -494,12 +517,12 @@ unsupported_param(SinkConn *c, const char *args)
 		const char *prefix;
 		gsize offset;
 	} params[] = {
-	    {"RET=", G_STRUCT_OFFSET(SinkOptions, dsn)},
-	    {"ENVID=", G_STRUCT_OFFSET(SinkOptions, dsn)},
-	    {"NOTIFY=", G_STRUCT_OFFSET(SinkOptions, dsn)},
-	    {"ORCPT=", G_STRUCT_OFFSET(SinkOptions, dsn)},
-	    {"SMTPUTF8", G_STRUCT_OFFSET(SinkOptions, smtputf8)},
-	    {"BODY=8BITMIME", G_STRUCT_OFFSET(SinkOptions, eightbitmime)},
+		{"RET=", G_STRUCT_OFFSET(SinkOptions, dsn)},
+		{"ENVID=", G_STRUCT_OFFSET(SinkOptions, dsn)},
+		{"NOTIFY=", G_STRUCT_OFFSET(SinkOptions, dsn)},
+		{"ORCPT=", G_STRUCT_OFFSET(SinkOptions, dsn)},
+		{"SMTPUTF8", G_STRUCT_OFFSET(SinkOptions, smtputf8)},
+		{"BODY=8BITMIME", G_STRUCT_OFFSET(SinkOptions, eightbitmime)},
 	};
 	const char *gt = strchr(args, '>');
 	g_auto(GStrv) words = g_strsplit(gt != NULL ? gt + 1 : "", " ", -1);
@@ -507,7 +530,7 @@ unsupported_param(SinkConn *c, const char *args)
 	for (guint i = 0; words[i] != NULL; i++) {
 		for (guint j = 0; j < G_N_ELEMENTS(params); j++) {
 			const gboolean *on =
-			    (const gboolean *) ((const guint8 *) c->opt + params[j].offset);
+				(const gboolean *) ((const guint8 *) c->opt + params[j].offset);
 			if (!*on && g_ascii_strncasecmp(words[i], params[j].prefix,
 							strlen(params[j].prefix)) == 0)
 				return g_strdup(words[i]);
@@ -535,7 +558,8 @@ do_ehlo(SinkConn *c)
 		g_ptr_array_add(lines, (gpointer) "DSN");
 	g_ptr_array_add(lines, (gpointer) "ENHANCEDSTATUSCODES");
 	if (c->opt->xforward)
-		g_ptr_array_add(lines, (gpointer) "XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE");
+		g_ptr_array_add(lines,
+				(gpointer) "XFORWARD NAME ADDR PORT PROTO HELO IDENT SOURCE");
 	for (guint i = 0; i < lines->len; i++)
 		g_string_append_printf(out, "250%c%s\r\n", i + 1 < lines->len ? '-' : ' ',
 				       (const char *) lines->pdata[i]);
@@ -596,6 +620,7 @@ command(SinkConn *c, const char *line)
 		if (bad != NULL)
 			return reply(c, "555 5.5.4 sink unsupported option: %s", bad);
 		c->in_mail = TRUE;
+		set_busy(c, TRUE);
 		c->mail_args = g_strdup(args);
 		return reply(c, "250 2.1.0 Ok");
 	}
@@ -612,7 +637,8 @@ command(SinkConn *c, const char *line)
 		addr = rcpt_address(args);
 		if (c->mode != NULL && g_str_has_prefix(c->mode, "reject-rcpt:") &&
 		    g_ascii_strcasecmp(c->mode + strlen("reject-rcpt:"), addr) == 0) {
-			g_autofree char *text = g_strdup_printf("5.1.1 <%s>: sink reject-rcpt", addr);
+			g_autofree char *text =
+				g_strdup_printf("5.1.1 <%s>: sink reject-rcpt", addr);
 			return refuse(c, 550, text);
 		}
 		bad = unsupported_param(c, args);
@@ -720,14 +746,24 @@ listen_on(const char *spec)
 	return fd;
 }
 
+/* forget_child - a child is gone: drop its busy marker (it may have been killed) */
+static void
+forget_child(const char *dir, pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("%s/.busy-%d", dir, (int) pid);
+
+	unlink(path);
+}
+
 /* reap - collect finished children, removing them from @children */
 static void
-reap(GArray *children)
+reap(GArray *children, const char *dir)
 {
 	pid_t pid;
 	int status;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		forget_child(dir, pid);
 		for (guint i = 0; i < children->len; i++) {
 			if (g_array_index(children, pid_t, i) == pid) {
 				g_array_remove_index_fast(children, i);
@@ -745,14 +781,15 @@ main(int argc, char **argv)
 	gboolean no_pipelining = FALSE, no_xforward = FALSE, no_dsn = FALSE;
 	gboolean no_smtputf8 = FALSE, no_8bitmime = FALSE;
 	GOptionEntry entries[] = {
-	    {"listen", 0, 0, G_OPTION_ARG_STRING, &listen_spec, "address to listen on", "HOST:PORT"},
-	    {"dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "where to write messages", "DIR"},
-	    {"no-pipelining", 0, 0, G_OPTION_ARG_NONE, &no_pipelining, "no PIPELINING", NULL},
-	    {"no-xforward", 0, 0, G_OPTION_ARG_NONE, &no_xforward, "no XFORWARD", NULL},
-	    {"no-dsn", 0, 0, G_OPTION_ARG_NONE, &no_dsn, "no DSN", NULL},
-	    {"no-smtputf8", 0, 0, G_OPTION_ARG_NONE, &no_smtputf8, "no SMTPUTF8", NULL},
-	    {"no-8bitmime", 0, 0, G_OPTION_ARG_NONE, &no_8bitmime, "no 8BITMIME", NULL},
-	    {NULL}};
+		{"listen", 0, 0, G_OPTION_ARG_STRING, &listen_spec, "address to listen on",
+		 "HOST:PORT"},
+		{"dir", 0, 0, G_OPTION_ARG_FILENAME, &dir, "where to write messages", "DIR"},
+		{"no-pipelining", 0, 0, G_OPTION_ARG_NONE, &no_pipelining, "no PIPELINING", NULL},
+		{"no-xforward", 0, 0, G_OPTION_ARG_NONE, &no_xforward, "no XFORWARD", NULL},
+		{"no-dsn", 0, 0, G_OPTION_ARG_NONE, &no_dsn, "no DSN", NULL},
+		{"no-smtputf8", 0, 0, G_OPTION_ARG_NONE, &no_smtputf8, "no SMTPUTF8", NULL},
+		{"no-8bitmime", 0, 0, G_OPTION_ARG_NONE, &no_8bitmime, "no 8BITMIME", NULL},
+		{NULL}};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- SMTP sink for mailwarden tests");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) children = g_array_new(FALSE, FALSE, sizeof(pid_t));
@@ -786,7 +823,7 @@ main(int argc, char **argv)
 		int cfd;
 		pid_t pid;
 
-		reap(children);
+		reap(children, dir);
 		if (poll(&pfd, 1, 500) <= 0)
 			continue;
 		cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
@@ -815,7 +852,9 @@ main(int argc, char **argv)
 	close(lfd);
 	for (guint i = 0; i < children->len; i++)
 		kill(g_array_index(children, pid_t, i), SIGTERM);
-	for (guint i = 0; i < children->len; i++)
+	for (guint i = 0; i < children->len; i++) {
 		waitpid(g_array_index(children, pid_t, i), NULL, 0);
+		forget_child(dir, g_array_index(children, pid_t, i));
+	}
 	return 0;
 }

@@ -50,7 +50,7 @@ static int guardian_fd = -1;
 
 /* fail_at - fail the current test at @file:@line with a formatted message */
 static void G_GNUC_PRINTF(3, 4) G_GNUC_NORETURN
-fail_at(const char *file, int line, const char *fmt, ...)
+	fail_at(const char *file, int line, const char *fmt, ...)
 {
 	char *msg;
 	va_list ap;
@@ -138,8 +138,7 @@ log_tail(guint n)
 /* --- the guardian ------------------------------------------------------- */
 
 /* guardian_tell - one line to the guardian */
-static void G_GNUC_PRINTF(1, 2)
-guardian_tell(const char *fmt, ...)
+static void G_GNUC_PRINTF(1, 2) guardian_tell(const char *fmt, ...)
 {
 	g_autofree char *msg = NULL;
 	va_list ap;
@@ -150,6 +149,22 @@ guardian_tell(const char *fmt, ...)
 	msg = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	write_all(guardian_fd, msg, strlen(msg));
+}
+
+/* process_alive - whether @pid exists and is not a zombie */
+static gboolean
+process_alive(pid_t pid)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int) pid);
+	g_autofree char *stat = NULL;
+	const char *paren;
+
+	if (kill(pid, 0) < 0)
+		return FALSE;
+	if (!g_file_get_contents(path, &stat, NULL, NULL))
+		return FALSE;
+	paren = strrchr(stat, ')');
+	return paren == NULL || paren[1] == '\0' || paren[2] != 'Z';
 }
 
 /* guardian_main - wait for the test process to end; clean up after a failure */
@@ -188,8 +203,24 @@ guardian_main(int fd, const char *dir, const char *log_path)
 			g_string_erase(pending, 0, nl - pending->str + 1);
 		}
 	}
-	for (guint i = 0; i < groups->len; i++)
-		kill(-g_array_index(groups, pid_t, i), SIGKILL);
+	/* SIGTERM first (the daemon may still log why), SIGKILL after 5 s */
+	if (groups->len > 0) {
+		gint64 deadline = now_ms() + 5000;
+		gboolean alive = TRUE;
+
+		for (guint i = 0; i < groups->len; i++)
+			kill(g_array_index(groups, pid_t, i), SIGTERM);
+		while (alive && now_ms() < deadline) {
+			alive = FALSE;
+			for (guint i = 0; i < groups->len; i++)
+				if (process_alive(g_array_index(groups, pid_t, i)))
+					alive = TRUE;
+			if (alive)
+				g_usleep(20 * 1000);
+		}
+		for (guint i = 0; i < groups->len; i++)
+			kill(-g_array_index(groups, pid_t, i), SIGKILL);
+	}
 	if (!clean) {
 		char *log = NULL;
 		gsize len = 0;
@@ -304,15 +335,15 @@ sanitizer_report(void)
 {
 	g_autofree char *text = read_text(mwt->log);
 	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-	static const char *const markers[] = {"ERROR: AddressSanitizer", "runtime error:",
-					      "AddressSanitizer:DEADLYSIGNAL"};
+	static const char *const markers[] = {"ERROR: AddressSanitizer",
+					      "runtime error:", "AddressSanitizer:DEADLYSIGNAL"};
 
 	for (guint i = 0; lines[i] != NULL; i++) {
 		for (guint j = 0; j < G_N_ELEMENTS(markers); j++) {
 			if (strstr(lines[i], markers[j]) == NULL)
 				continue;
-			if (mwt->crashes_expected &&
-			    (strstr(lines[i], "SEGV") != NULL || strstr(lines[i], "DEADLYSIGNAL") != NULL))
+			if (mwt->crashes_expected && (strstr(lines[i], "SEGV") != NULL ||
+						      strstr(lines[i], "DEADLYSIGNAL") != NULL))
 				continue;
 			return g_strdup(lines[i]);
 		}
@@ -455,13 +486,13 @@ mwt_write_config(guint workers, const char *keys, const char *sections)
 		const char *key;
 		char *value;
 	} defaults[] = {
-	    {"listen", g_strdup_printf("127.0.0.1:%u", mwt->port)},
-	    {"reinject", g_strdup_printf("127.0.0.1:%u", mwt->sink_port)},
-	    {"state_dir", g_strdup(mwt->state_dir)},
-	    {"hostname", g_strdup("mw.test")},
-	    {"timeout", g_strdup("10")},
-	    {"workers", g_strdup_printf("%u", workers)},
-	    {"modules", g_strdup("")},
+		{"listen", g_strdup_printf("127.0.0.1:%u", mwt->port)},
+		{"reinject", g_strdup_printf("127.0.0.1:%u", mwt->sink_port)},
+		{"state_dir", g_strdup(mwt->state_dir)},
+		{"hostname", g_strdup("mw.test")},
+		{"timeout", g_strdup("10")},
+		{"workers", g_strdup_printf("%u", workers)},
+		{"modules", g_strdup("")},
 	};
 
 	for (guint i = 0; i < G_N_ELEMENTS(defaults); i++) {
@@ -494,8 +525,7 @@ mwt_write_config(guint workers, const char *keys, const char *sections)
  * /dev/null); registered with the guardian when @guard
  */
 static pid_t
-spawn(char **argv, const char *in_path, const char *out_path, const char *err_path,
-      gboolean guard)
+spawn(char **argv, const char *in_path, const char *out_path, const char *err_path, gboolean guard)
 {
 	pid_t pid;
 
@@ -860,16 +890,31 @@ mwt_sink_event_count(const char *line)
 	return n;
 }
 
+/* busy_count - sink connections inside a transaction (DIR/.busy-PID files) */
+static guint
+busy_count(void)
+{
+	g_autoptr(GDir) dir = g_dir_open(mwt->sink_dir, 0, NULL);
+	const char *name;
+	guint n = 0;
+
+	while (dir != NULL && (name = g_dir_read_name(dir)) != NULL)
+		if (g_str_has_prefix(name, ".busy-"))
+			n++;
+	return n;
+}
+
 void
 mwt_sink_quiesce(void)
 {
 	gint64 deadline = now_ms() + mwt_scale(30000);
 
-	while (mwt_sink_event_count("connect") != mwt_sink_event_count("close")) {
+	while (busy_count() > 0) {
 		if (now_ms() > deadline) {
 			g_autofree char *events = mwt_sink_events();
-			FAIL("sink connections still open after %u ms; events:\n%s",
-			     mwt_scale(30000), events);
+			FAIL("%u sink connections still inside a transaction after %u ms; "
+			     "events:\n%s",
+			     busy_count(), mwt_scale(30000), events);
 		}
 		g_usleep(10 * 1000);
 	}
@@ -1131,7 +1176,8 @@ mwt_smtp_read(MwtSmtp *s)
 			break;
 		}
 		if (strlen(line) < 3 || !g_ascii_isdigit(line[0]) || !g_ascii_isdigit(line[1]) ||
-		    !g_ascii_isdigit(line[2]) || (line[3] != '\0' && line[3] != ' ' && line[3] != '-')) {
+		    !g_ascii_isdigit(line[2]) ||
+		    (line[3] != '\0' && line[3] != ' ' && line[3] != '-')) {
 			s->code = -3;
 			g_string_append_printf(text, "(malformed reply line: %s)", line);
 			break;
@@ -1180,8 +1226,7 @@ mwt_smtp_send_raw(MwtSmtp *s, const void *data, gsize len)
 }
 
 /* send_line_v - format a command and send it with CRLF */
-static gboolean G_GNUC_PRINTF(2, 0)
-send_line_v(MwtSmtp *s, const char *fmt, va_list ap)
+static gboolean G_GNUC_PRINTF(2, 0) send_line_v(MwtSmtp *s, const char *fmt, va_list ap)
 {
 	g_autofree char *text = g_strdup_vprintf(fmt, ap);
 	g_autofree char *line = g_strconcat(text, "\r\n", NULL);
@@ -1342,9 +1387,8 @@ mwt_smtp_has_line(MwtSmtp *s, const char *line)
 }
 
 int
-mwt_smtp_message_at(MwtSmtp *s, const char *from, const char *mail_params,
-		    const char *const *rcpts, const void *msg, gsize len, const char *file,
-		    int line)
+mwt_smtp_message_at(MwtSmtp *s, const char *from, const char *mail_params, const char *const *rcpts,
+		    const void *msg, gsize len, const char *file, int line)
 {
 	mwt_smtp_cmd_expect_at(s, 2, file, line, "MAIL FROM:<%s>%s%s", from,
 			       mail_params != NULL ? " " : "",
@@ -1493,8 +1537,8 @@ mwt_header(GBytes *msg, const char *name)
 		if (g_ascii_strncasecmp(lines[i], name, n) != 0 || lines[i][n] != ':')
 			continue;
 		value = g_string_new(lines[i] + n + 1);
-		for (guint j = i + 1; lines[j] != NULL && (lines[j][0] == ' ' || lines[j][0] == '\t');
-		     j++)
+		for (guint j = i + 1;
+		     lines[j] != NULL && (lines[j][0] == ' ' || lines[j][0] == '\t'); j++)
 			g_string_append(value, lines[j]);
 		return g_strstrip(g_string_free(value, FALSE));
 	}

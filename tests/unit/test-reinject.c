@@ -415,10 +415,22 @@ srv_handle(const FakeScript *script, int fd, guint conn_no, const char *dir)
 	close(fd);
 }
 
+/* srv_exit - end a server process, freeing what the parent allocated for it */
+static void G_GNUC_NORETURN
+srv_exit(FakeServer *server, int status)
+{
+	g_free(server->dir);
+	g_free(server->target);
+	g_free(server);
+	_exit(status);
+}
+
 /* srv_acceptor - accept until the stop pipe closes, one handler process each */
 static void
-srv_acceptor(const FakeScript *script, int lfd, int stop_fd, const char *dir)
+srv_acceptor(const FakeScript *script, FakeServer *server, int lfd, int stop_fd)
 {
+	const char *dir = server->dir;
+
 	guint conn_no = 0;
 
 	for (;;) {
@@ -441,7 +453,7 @@ srv_acceptor(const FakeScript *script, int lfd, int stop_fd, const char *dir)
 				close(lfd);
 				close(stop_fd);
 				srv_handle(script, fd, conn_no, dir);
-				_exit(0);
+				srv_exit(server, 0);
 			}
 			close(fd);
 			conn_no++;
@@ -488,8 +500,8 @@ fake_start(const FakeScript *script)
 			if (fd != lfd && fd != stop[0])
 				close(fd);
 		}
-		srv_acceptor(script, lfd, stop[0], server->dir);
-		_exit(0);
+		srv_acceptor(script, server, lfd, stop[0]);
+		srv_exit(server, 0);
 	}
 	setpgid(server->pid, server->pid);
 	close(lfd);
