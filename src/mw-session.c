@@ -251,7 +251,8 @@ cmd_data(Session *s, const char *args)
 		return;
 	}
 	if (s->envelope->rcpts->len == 0) {
-		reply(s, s->lmtp ? 503 : 554, "5.5.1 Error: no valid recipients");
+		/* RFC 5321 §3.3 allows 503 or 554; a bad sequence is 503 throughout */
+		reply(s, 503, "5.5.1 Error: need RCPT command");
 		return;
 	}
 	if (*args != '\0') {

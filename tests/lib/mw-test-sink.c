@@ -789,7 +789,7 @@ main(int argc, char **argv)
 		{"no-dsn", 0, 0, G_OPTION_ARG_NONE, &no_dsn, "no DSN", NULL},
 		{"no-smtputf8", 0, 0, G_OPTION_ARG_NONE, &no_smtputf8, "no SMTPUTF8", NULL},
 		{"no-8bitmime", 0, 0, G_OPTION_ARG_NONE, &no_8bitmime, "no 8BITMIME", NULL},
-		{NULL}};
+		{NULL, 0, 0, G_OPTION_ARG_NONE, NULL, NULL, NULL}};
 	g_autoptr(GOptionContext) ctx = g_option_context_new("- SMTP sink for mailwarden tests");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GArray) children = g_array_new(FALSE, FALSE, sizeof(pid_t));

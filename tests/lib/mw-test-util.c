@@ -309,6 +309,46 @@ mwt_setup(void)
 	guardian_start();
 }
 
+/*
+ * stop_process - SIGTERM, wait up to @grace_ms, SIGKILL; then kill its group.
+ * Returns the wait status; *forced (nullable) tells whether SIGKILL was needed.
+ */
+static int
+stop_process(pid_t pid, guint grace_ms, const char *what, gboolean *forced)
+{
+	gint64 deadline = now_ms() + grace_ms;
+	int status = 0;
+
+	kill(pid, SIGTERM);
+	for (;;) {
+		pid_t got = waitpid(pid, &status, WNOHANG);
+		if (got == pid || (got < 0 && errno != EINTR))
+			break;
+		if (now_ms() > deadline) {
+			fprintf(stderr, "mwt: %s (pid %d) ignored SIGTERM for %u ms: SIGKILL\n",
+				what, (int) pid, grace_ms);
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			if (forced != NULL)
+				*forced = TRUE;
+			break;
+		}
+		g_usleep(10 * 1000);
+	}
+	kill(-pid, SIGKILL); /* stray workers */
+	guardian_tell("U %d\n", (int) pid);
+	return status;
+}
+
+/* describe_status - "exit status N" or "signal N" */
+static char *
+describe_status(int status)
+{
+	if (WIFSIGNALED(status))
+		return g_strdup_printf("killed by signal %d", WTERMSIG(status));
+	return g_strdup_printf("exit status %d", WEXITSTATUS(status));
+}
+
 /* rm_rf - remove a directory tree */
 static void
 rm_rf(const char *path)
@@ -371,7 +411,23 @@ mwt_teardown(void)
 		guardian_tell("U %d\n", (int) mwt->daemon);
 		mwt->daemon = 0;
 	}
-	mwt_daemon_stop();
+	if (mwt->daemon > 0) {
+		gboolean forced = FALSE;
+		int st = stop_process(mwt->daemon, 5000, "mailwarden", &forced);
+		gboolean clean =
+			(WIFEXITED(st) && WEXITSTATUS(st) == 0) ||
+			(WIFSIGNALED(st) && WTERMSIG(st) == SIGTERM) ||
+			(WIFEXITED(st) && WEXITSTATUS(st) == 23); /* LeakSanitizer: noted below */
+
+		mwt->daemon = 0;
+		if (!forced && !clean && problem == NULL) {
+			g_autofree char *how = describe_status(st);
+			problem = g_strdup_printf(
+				"mailwarden ended with %s on SIGTERM (or died during "
+				"the test)",
+				how);
+		}
+	}
 	mwt_sink_stop();
 	sanitizer = sanitizer_report();
 	if (problem == NULL && sanitizer != NULL)
@@ -557,44 +613,79 @@ spawn(char **argv, const char *in_path, const char *out_path, const char *err_pa
 	return pid;
 }
 
-/* stop_process - SIGTERM, wait up to @grace_ms, SIGKILL; then kill its group */
-static int
-stop_process(pid_t pid, guint grace_ms, const char *what)
+/* listen_inodes_into - socket inodes listening on @port in /proc/net/@file */
+static void
+listen_inodes_into(const char *file, guint16 port, GHashTable *inodes)
 {
-	gint64 deadline = now_ms() + grace_ms;
-	int status = 0;
+	g_autofree char *path = g_build_filename("/proc/net", file, NULL);
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
 
-	kill(pid, SIGTERM);
-	for (;;) {
-		pid_t got = waitpid(pid, &status, WNOHANG);
-		if (got == pid || (got < 0 && errno != EINTR))
-			break;
-		if (now_ms() > deadline) {
-			fprintf(stderr, "mwt: %s (pid %d) ignored SIGTERM for %u ms: SIGKILL\n",
-				what, (int) pid, grace_ms);
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			break;
-		}
-		g_usleep(10 * 1000);
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return;
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 1; lines[i] != NULL; i++) {
+		g_auto(GStrv) f = g_strsplit_set(g_strstrip(lines[i]), " ", -1);
+		g_autoptr(GPtrArray) fields = g_ptr_array_new();
+		const char *colon;
+
+		for (guint j = 0; f[j] != NULL; j++)
+			if (f[j][0] != '\0')
+				g_ptr_array_add(fields, f[j]);
+		if (fields->len < 10)
+			continue;
+		colon = strrchr(g_ptr_array_index(fields, 1), ':');
+		if (colon == NULL || strtoul(colon + 1, NULL, 16) != port ||
+		    strcmp(g_ptr_array_index(fields, 3), "0A") != 0)
+			continue;
+		g_hash_table_add(inodes, g_strdup(g_ptr_array_index(fields, 9)));
 	}
-	kill(-pid, SIGKILL); /* stray workers */
-	guardian_tell("U %d\n", (int) pid);
-	return status;
-}
-
-/* describe_status - "exit status N" or "signal N" */
-static char *
-describe_status(int status)
-{
-	if (WIFSIGNALED(status))
-		return g_strdup_printf("killed by signal %d", WTERMSIG(status));
-	return g_strdup_printf("exit status %d", WEXITSTATUS(status));
 }
 
 /*
- * wait_ready - wait until @port answers with a reply line (or accepts and
- * closes) while @pid lives; fails the test with @log's tail otherwise
+ * port_owner_ok - whether a socket listening on @port belongs to a process of
+ * group @pgid (another program may have taken a port mwt_free_port() chose)
+ */
+static gboolean
+port_owner_ok(guint16 port, pid_t pgid)
+{
+	g_autoptr(GHashTable) inodes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GDir) proc = NULL;
+	const char *name;
+
+	listen_inodes_into("tcp", port, inodes);
+	listen_inodes_into("tcp6", port, inodes);
+	if (g_hash_table_size(inodes) == 0)
+		return FALSE;
+	proc = g_dir_open("/proc", 0, NULL);
+	while (proc != NULL && (name = g_dir_read_name(proc)) != NULL) {
+		g_autofree char *fddir = NULL;
+		g_autoptr(GDir) fds = NULL;
+		const char *fd;
+
+		if (!g_ascii_isdigit(name[0]) || getpgid((pid_t) atoi(name)) != pgid)
+			continue;
+		fddir = g_strdup_printf("/proc/%s/fd", name);
+		fds = g_dir_open(fddir, 0, NULL);
+		while (fds != NULL && (fd = g_dir_read_name(fds)) != NULL) {
+			g_autofree char *link_path = g_build_filename(fddir, fd, NULL);
+			g_autofree char *target = g_file_read_link(link_path, NULL);
+			g_autofree char *inode = NULL;
+
+			if (target == NULL || !g_str_has_prefix(target, "socket:["))
+				continue;
+			inode = g_strndup(target + 8, strlen(target) - 9);
+			if (g_hash_table_contains(inodes, inode))
+				return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/*
+ * wait_ready - wait until @pid's process group listens on @port and the port
+ * answers with a reply line (or accepts and closes) while @pid lives; fails
+ * the test with @log's tail otherwise
  */
 static void
 wait_ready(guint16 port, pid_t *pid, const char *what, const char *log)
@@ -613,7 +704,7 @@ wait_ready(guint16 port, pid_t *pid, const char *what, const char *log)
 			FAIL("%s exited (%s) before answering on port %u; log:\n%s", what, how,
 			     port, tail);
 		}
-		s = mwt_smtp_try_connect(port);
+		s = port_owner_ok(port, *pid) ? mwt_smtp_try_connect(port) : NULL;
 		if (s != NULL) {
 			gint64 left = deadline - now_ms();
 			s->timeout_ms = left > 100 ? (guint) left : 100;
@@ -625,8 +716,12 @@ wait_ready(guint16 port, pid_t *pid, const char *what, const char *log)
 		}
 		if (now_ms() > deadline) {
 			g_autofree char *tail = log != NULL ? read_text(log) : g_strdup("");
-			FAIL("%s did not answer on port %u within %u ms; log:\n%s", what, port,
-			     mwt_scale(10000), tail);
+			FAIL("%s did not answer on port %u within %u ms%s; log:\n%s", what, port,
+			     mwt_scale(10000),
+			     port_owner_ok(port, *pid) ? ""
+						       : " (it does not listen there: the port may "
+							 "have been taken by another program)",
+			     tail);
 		}
 		g_usleep(20 * 1000);
 	}
@@ -661,7 +756,7 @@ mwt_sink_stop(void)
 {
 	if (mwt->sink <= 0)
 		return;
-	stop_process(mwt->sink, 5000, "mw-test-sink");
+	stop_process(mwt->sink, 5000, "mw-test-sink", NULL);
 	mwt->sink = 0;
 }
 
@@ -693,7 +788,7 @@ mwt_daemon_stop(void)
 {
 	if (mwt->daemon <= 0)
 		return;
-	stop_process(mwt->daemon, 5000, "mailwarden");
+	stop_process(mwt->daemon, 5000, "mailwarden", NULL);
 	mwt->daemon = 0;
 }
 
@@ -705,38 +800,6 @@ mwt_daemon_alive(void)
 	if (mwt->daemon <= 0)
 		return FALSE;
 	return waitpid(mwt->daemon, &status, WNOHANG) == 0;
-}
-
-GArray *
-mwt_daemon_pids(void)
-{
-	GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
-	g_autoptr(GDir) dir = g_dir_open("/proc", 0, NULL);
-	const char *name;
-
-	if (dir == NULL || mwt->daemon <= 0)
-		return pids;
-	while ((name = g_dir_read_name(dir)) != NULL) {
-		g_autofree char *path = NULL;
-		g_autofree char *stat = NULL;
-		const char *paren;
-		char state;
-		int ppid, pgrp;
-
-		if (!g_ascii_isdigit(name[0]))
-			continue;
-		path = g_strdup_printf("/proc/%s/stat", name);
-		if (!g_file_get_contents(path, &stat, NULL, NULL))
-			continue;
-		paren = strrchr(stat, ')');
-		if (paren == NULL || sscanf(paren + 1, " %c %d %d", &state, &ppid, &pgrp) != 3)
-			continue;
-		if (pgrp == mwt->daemon && state != 'Z') {
-			pid_t pid = (pid_t) atoi(name);
-			g_array_append_val(pids, pid);
-		}
-	}
-	return pids;
 }
 
 void

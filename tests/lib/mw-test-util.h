@@ -17,8 +17,9 @@
  *	mwt_sink_wait(1);
  *
  * Teardown stops the daemon and the sink (SIGTERM, 5 s, SIGKILL, then the
- * process group), fails the test if mailwarden died on its own or its log has
- * a sanitizer report, and removes the directory. A failing assertion in fork
+ * process group), fails the test if mailwarden died on its own, did not exit
+ * 0 on SIGTERM or its log has a sanitizer report (a LeakSanitizer report is
+ * only noted on stderr), and removes the directory. A failing assertion in fork
  * mode _exit()s without teardown: a guardian process started by the setup
  * notices, kills the daemon's and the sink's process groups, keeps the
  * directory and prints its path and the tail of mailwarden.log. Set
@@ -93,8 +94,6 @@ void mwt_daemon_start_argv(const char *const *extra);
 void mwt_daemon_stop(void);
 /* mwt_daemon_alive - whether the master is still running */
 gboolean mwt_daemon_alive(void);
-/* mwt_daemon_pids - the master and every descendant (workers) */
-GArray *mwt_daemon_pids(void);
 
 /* mwt_start - mwt_write_config(), mwt_sink_start(NULL), mwt_daemon_start() */
 void mwt_start(guint workers, const char *keys, const char *sections);

@@ -94,7 +94,7 @@ static const Case cases[] = {
 	{"mail before ehlo", "MAIL FROM:<a@b.example>\r\n", "220 503", FALSE},
 	{"rcpt before mail", "EHLO c\r\nRCPT TO:<a@b.example>\r\n", "220 250 503", FALSE},
 	{"data before mail", "EHLO c\r\nDATA\r\n", "220 250 503", FALSE},
-	{"data before rcpt", "EHLO c\r\nMAIL FROM:<a@b.example>\r\nDATA\r\n", "220 250 250 554",
+	{"data before rcpt", "EHLO c\r\nMAIL FROM:<a@b.example>\r\nDATA\r\n", "220 250 250 503",
 	 FALSE},
 	{"nested mail", "EHLO c\r\nMAIL FROM:<a@b.example>\r\nMAIL FROM:<a@b.example>\r\n",
 	 "220 250 250 503", FALSE},
