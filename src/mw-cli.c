@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 /*
  * NAME
- *	mw-cli - the offline commands: scan, release, learn
+ *	mw-cli - the offline commands: scan, release, and modules' own (learn)
  * SYNOPSIS
  *	mw_cli_command
  * DESCRIPTION
@@ -209,9 +209,13 @@ mw_cli_command(const MwConfig *config, int argc, char **argv)
 		return cmd_scan(config, argc, argv);
 	if (g_str_equal(argv[0], "release"))
 		return cmd_release(config, argc, argv);
-	if (g_str_equal(argv[0], "learn")) {
-		fprintf(stderr, "mailwarden learn: this build has no spam module yet\n");
-		return 1;
+	/* a module's own command ("learn"), if a configured module knows it */
+	for (guint i = 0; i < config->pipeline->len; i++) {
+		MwModule *module = g_ptr_array_index(config->pipeline, i);
+		int exit_code = 1;
+		if (module->klass->command != NULL &&
+		    module->klass->command(module, argc, argv, &exit_code))
+			return exit_code;
 	}
 	fprintf(stderr, "mailwarden: unknown command '%s' (try --help)\n", argv[0]);
 	return 1;

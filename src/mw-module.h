@@ -37,6 +37,9 @@ typedef enum {
  * @process: the per-message hook (see below)
  * @worker_exit: (nullable): undo worker_init
  * @finalize: (nullable): free module->priv
+ * @command: (nullable): offline commands of the module's own ("learn" for
+ *   spam): called for a command the core does not know with argv[0] the
+ *   command; returns FALSE if it is not the module's, else sets *exit_code
  *
  * process() sees the recipients still active (no final verdict yet), reads the
  * message through the txn, records verdicts with mw_txn_verdict(), edits
@@ -58,6 +61,7 @@ typedef struct {
 	gboolean (*process)(MwModule *module, MwTxn *txn, GError **error);
 	void (*worker_exit)(MwModule *module);
 	void (*finalize)(MwModule *module);
+	gboolean (*command)(MwModule *module, int argc, char **argv, int *exit_code);
 } MwModuleClass;
 
 /**
