@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 packages=(
 	build-essential cmake pkg-config
-	libglib2.0-dev libgmime-3.0-dev
+	libglib2.0-dev libgmime-3.0-dev libsystemd-dev python3
 	check valgrind clang-format clang-tidy cppcheck
 )
 for f in modules/*/packages.txt tests/*/packages.txt; do

@@ -6,6 +6,7 @@
  *	mailwarden -c FILE [-o KEY=VALUE]... [-d] [-v] [--pid-file F] [--check-config]
  *	mailwarden -c FILE scan [--from A] [--to B]... [--client-ip IP] [--helo H] [--out DIR] [FILE]
  *	mailwarden -c FILE release ID
+ *	mailwarden -c FILE status
  *	mailwarden -c FILE learn --spam|--ham PATH...
  * DESCRIPTION
  *	Exit codes: 0 ok, 1 configuration or usage error, 2 runtime failure.
@@ -28,6 +29,7 @@ static const char summary[] =
 	"  (none)                      run the daemon (foreground; -d to daemonize)\n"
 	"  scan [OPTIONS] [FILE.eml]   run the pipeline on one message offline\n"
 	"  release ID                  reinject a quarantined message\n"
+	"  status                      is it healthy? (listeners, downstream, metrics)\n"
 	"  learn --spam|--ham PATH...  train the spam module's Bayes store\n\n"
 	"Exit status: 0 ok, 1 configuration or usage error, 2 runtime failure.";
 

@@ -14,6 +14,7 @@
  *	with its original envelope parameters and removes it on success.
  */
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -21,6 +22,7 @@
 #include "mw-cli.h"
 #include "mw-dispatch.h"
 #include "mw-error.h"
+#include "mw-net.h"
 #include "mw-pipeline.h"
 #include "mw-quarantine.h"
 #include "mw-reinject.h"
@@ -202,6 +204,100 @@ cmd_release(const MwConfig *config, int argc, char **argv)
 	return rc;
 }
 
+/* probe_smtp - connect, read the greeting, QUIT; TRUE when it greets with 220 */
+static gboolean
+probe_smtp(const char *target, guint timeout, char **text_out)
+{
+	g_autoptr(GError) error = NULL;
+	int fd = mw_net_connect(target, timeout, &error);
+	if (fd < 0) {
+		*text_out = g_strdup(error->message);
+		return FALSE;
+	}
+	MwConn *conn = mw_conn_new(fd, timeout);
+	int code = 0;
+	g_autofree char *text = NULL;
+	gboolean ok = mw_conn_read_reply(conn, &code, &text, &error) && code == 220;
+	if (code != 0) {
+		mw_conn_queue_printf(conn, "QUIT\r\n");
+		(void) mw_conn_flush(conn, NULL);
+	}
+	*text_out = g_strdup(text != NULL ? text : error != NULL ? error->message : "no reply");
+	mw_conn_free(conn);
+	return ok;
+}
+
+/* fetch_metrics - the metrics page body, or NULL */
+static char *
+fetch_metrics(const char *target, guint timeout)
+{
+	int fd = mw_net_connect(target, timeout, NULL);
+	if (fd < 0)
+		return NULL;
+	MwConn *conn = mw_conn_new(fd, timeout);
+	mw_conn_queue_printf(conn, "GET /metrics HTTP/1.0\r\n\r\n");
+	g_autoptr(GString) page = g_string_new(NULL);
+	if (mw_conn_flush(conn, NULL)) {
+		while (mw_conn_fill(conn, NULL)) {
+			g_string_append_len(page, (const char *) conn->rbuf + conn->rpos,
+					    (gssize) mw_conn_pending(conn));
+			mw_conn_consume(conn, mw_conn_pending(conn));
+		}
+	}
+	mw_conn_free(conn);
+	const char *body = strstr(page->str, "\r\n\r\n");
+	return body != NULL ? g_strdup(body + 4) : NULL;
+}
+
+/* cmd_status - is it healthy? listeners greet, the downstream greets */
+static int
+cmd_status(const MwConfig *config)
+{
+	gboolean healthy = TRUE;
+	for (guint i = 0; config->listen[i] != NULL; i++) {
+		g_autofree char *text = NULL;
+		gboolean ok = probe_smtp(config->listen[i], 5, &text);
+		g_strdelimit(text, "\r\n", ' ');
+		printf("listener   %-24s %s  %s\n", config->listen[i], ok ? "ok  " : "FAIL", text);
+		healthy &= ok;
+	}
+	g_autofree char *down = NULL;
+	gboolean down_ok = probe_smtp(config->reinject, 5, &down);
+	g_strdelimit(down, "\r\n", ' ');
+	printf("downstream %-24s %s  %s\n", config->reinject, down_ok ? "ok  " : "FAIL", down);
+	healthy &= down_ok;
+
+	g_autofree char *qdir = g_build_filename(config->state_dir, "quarantine", NULL);
+	guint quarantined = 0;
+	g_autoptr(GDir) dir = g_dir_open(qdir, 0, NULL);
+	for (const char *name = dir != NULL ? g_dir_read_name(dir) : NULL; name != NULL;
+	     name = g_dir_read_name(dir))
+		quarantined += g_str_has_suffix(name, ".eml");
+	printf("quarantine %-24s %u message(s)\n", qdir, quarantined);
+	g_autofree char *modules = g_strjoinv(", ", config->modules);
+	printf("modules    %s\n", *modules != '\0' ? modules : "(none)");
+
+	if (config->metrics != NULL && *config->metrics != '\0') {
+		g_autofree char *page = fetch_metrics(config->metrics, 5);
+		if (page == NULL) {
+			printf("metrics    %-24s FAIL  no answer\n", config->metrics);
+			healthy = FALSE;
+		} else {
+			g_auto(GStrv) lines = g_strsplit(page, "\n", -1);
+			for (guint i = 0; lines[i] != NULL; i++) {
+				const char *l = lines[i];
+				if (g_str_has_prefix(l, "mailwarden_workers ") ||
+				    g_str_has_prefix(l, "mailwarden_messages_total{") ||
+				    g_str_has_prefix(l, "mailwarden_downstream_failures_total ") ||
+				    g_str_has_prefix(l, "mailwarden_worker_restarts_total "))
+					printf("metrics    %s\n", l + strlen("mailwarden_"));
+			}
+		}
+	}
+	printf("%s\n", healthy ? "healthy" : "NOT HEALTHY");
+	return healthy ? 0 : 2;
+}
+
 int
 mw_cli_command(const MwConfig *config, int argc, char **argv)
 {
@@ -209,6 +305,8 @@ mw_cli_command(const MwConfig *config, int argc, char **argv)
 		return cmd_scan(config, argc, argv);
 	if (g_str_equal(argv[0], "release"))
 		return cmd_release(config, argc, argv);
+	if (g_str_equal(argv[0], "status"))
+		return cmd_status(config);
 	/* a module's own command ("learn"), if a configured module knows it */
 	for (guint i = 0; i < config->pipeline->len; i++) {
 		MwModule *module = g_ptr_array_index(config->pipeline, i);

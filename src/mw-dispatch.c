@@ -26,6 +26,7 @@
 #include "mw-error.h"
 #include "mw-log.h"
 #include "mw-quarantine.h"
+#include "mw-stats.h"
 
 typedef struct {
 	MwOutgoing out;
@@ -264,6 +265,7 @@ send_jobs(MwTxn *txn, MwReinjector *reinjector, GPtrArray *jobs, gboolean lmtp, 
 			continue;
 		}
 		mw_txn_log(txn, G_LOG_LEVEL_WARNING, "reinjection failed: %s", job->error->message);
+		mw_stats_downstream_failure();
 		if (!lmtp || job->rcpts == NULL) {
 			/* one reply for all, or a required emitted message: all or nothing */
 			if (job->required || job->rcpts != NULL) {
@@ -319,6 +321,7 @@ send_jobs(MwTxn *txn, MwReinjector *reinjector, GPtrArray *jobs, gboolean lmtp, 
 			outcome->downstream = g_strdup(last_line(job->out.reply));
 			continue;
 		}
+		mw_stats_downstream_failure();
 		mw_txn_log(txn, G_LOG_LEVEL_WARNING, "reinjection failed at the final dot: %s%s",
 			   job->error->message,
 			   committed_any

@@ -12,7 +12,7 @@
  *	replaces the worker. Memory a module loads in its start hook before
  *	the fork is shared copy-on-write by every worker.
  *
- *	Signals in the master only set flags; the main loop (sigsuspend) does
+ *	Signals in the master only set flags; the main loop (ppoll) does
  *	the work. Workers get SIGTERM to drain: one idle in accept() exits at
  *	once, one in a session finishes the current message and answers 421
  *	to what comes next.
@@ -26,9 +26,13 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include <glib/gstdio.h>
 
@@ -40,6 +44,7 @@
 #include "mw-pipeline.h"
 #include "mw-reinject.h"
 #include "mw-session.h"
+#include "mw-stats.h"
 
 /* a worker dying this soon after its start counts as a start failure */
 #define RESPAWN_FAST_SECONDS 2
@@ -96,10 +101,12 @@ on_worker_term(int sig)
 static void
 listener_free(Listener *l)
 {
-	if (l->fd >= 0)
+	/* a socket handed on to a new generation (fd -1) keeps its file */
+	if (l->fd >= 0) {
 		close(l->fd);
-	if (g_str_has_prefix(l->target, "unix:"))
-		(void) g_unlink(l->target + 5);
+		if (g_str_has_prefix(l->target, "unix:"))
+			(void) g_unlink(l->target + 5);
+	}
 	g_free(l->target);
 	g_free(l);
 }
@@ -297,6 +304,135 @@ daemonize(GError **error)
 	return TRUE;
 }
 
+typedef struct {
+	guint generation;
+	MwConfig *config;
+} OldGen;
+
+/* free_finished_generations - free old configurations no worker uses any more */
+static void
+free_finished_generations(GPtrArray *old_gens, GArray *workers)
+{
+	for (guint g = old_gens->len; g-- > 0;) {
+		OldGen *gen = g_ptr_array_index(old_gens, g);
+		gboolean alive = FALSE;
+		for (guint i = 0; i < workers->len; i++)
+			alive |= g_array_index(workers, Worker, i).generation == gen->generation;
+		if (alive)
+			continue;
+		mw_config_free(gen->config);
+		g_free(gen);
+		g_ptr_array_remove_index(old_gens, g);
+	}
+}
+
+/* reap - collect dead workers; decide how soon to replace them */
+static void
+reap(GArray *workers, Slots *slots, gboolean stopping, guint *fast_deaths, gint64 *next_spawn)
+{
+	int status;
+	pid_t pid;
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		for (guint i = 0; i < workers->len; i++) {
+			Worker *w = &g_array_index(workers, Worker, i);
+			if (w->pid != pid)
+				continue;
+			gboolean clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+			if (!clean && !stopping) {
+				mw_stats_worker_restart();
+				if (WIFSIGNALED(status))
+					g_warning(
+						"worker %d died from signal %d (%s); replacing it",
+						(int) pid, WTERMSIG(status),
+						g_strsignal(WTERMSIG(status)));
+				else
+					g_warning("worker %d exited with status %d; replacing it",
+						  (int) pid, WEXITSTATUS(status));
+				gint64 lived = g_get_monotonic_time() - w->started;
+				gboolean served_any =
+					slots == NULL || w->slot < 0 || slots->served[w->slot] > 0;
+				if (!served_any && lived < RESPAWN_FAST_SECONDS * G_USEC_PER_SEC) {
+					/* it never got to serve: a start failure, do not spin */
+					(*fast_deaths)++;
+					guint delay = MIN(1u << MIN(*fast_deaths, 5u),
+							  (guint) RESPAWN_DELAY_MAX);
+					*next_spawn = g_get_monotonic_time() +
+						      (gint64) delay * G_USEC_PER_SEC;
+				} else {
+					*fast_deaths = 0;
+				}
+			}
+			if (slots != NULL && w->slot >= 0)
+				slots->used[w->slot] = FALSE;
+			g_array_remove_index_fast(workers, i);
+			break;
+		}
+	}
+}
+
+/* open_metrics - the metrics listener, or -1 when metrics is empty or fails */
+static int
+open_metrics(const MwConfig *config)
+{
+	if (config->metrics == NULL || *config->metrics == '\0')
+		return -1;
+	g_autoptr(GError) error = NULL;
+	int fd = mw_net_listen(config->metrics, &error);
+	if (fd < 0) {
+		g_warning("metrics: %s", error->message);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	g_message("metrics on http://%s/metrics", config->metrics);
+	return fd;
+}
+
+/* serve_metrics - answer one HTTP request with the Prometheus text; the
+ * master never waits more than a second on a metrics client */
+static void
+serve_metrics(const MwConfig *config, int listen_fd)
+{
+	struct sockaddr_storage peer;
+	socklen_t len = sizeof peer;
+	int fd = accept4(listen_fd, (struct sockaddr *) &peer, &len, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (!mw_config_client_allowed(config, (struct sockaddr *) &peer, len)) {
+		close(fd);
+		return;
+	}
+	struct timeval tv = {1, 0};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	char request[2048];
+	gsize got = 0;
+	while (got < sizeof request - 1) {
+		ssize_t n = recv(fd, request + got, sizeof request - 1 - got, 0);
+		if (n <= 0)
+			break;
+		got += (gsize) n;
+		request[got] = '\0';
+		if (strstr(request, "\r\n\r\n") != NULL || strstr(request, "\n\n") != NULL)
+			break;
+	}
+	request[got] = '\0';
+	g_autofree char *body = NULL;
+	const char *status = "200 OK";
+	if (g_str_has_prefix(request, "GET /metrics") || g_str_has_prefix(request, "GET / ")) {
+		body = mw_stats_format();
+	} else {
+		status = "404 Not Found";
+		body = g_strdup("see /metrics\n");
+	}
+	g_autofree char *head =
+		g_strdup_printf("HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4\r\n"
+				"Content-Length: %zu\r\nConnection: close\r\n\r\n",
+				status, strlen(body));
+	if (send(fd, head, strlen(head), MSG_NOSIGNAL) >= 0)
+		(void) send(fd, body, strlen(body), MSG_NOSIGNAL);
+	close(fd);
+}
+
 int
 mw_master_run(MwConfig *config, const MwMasterOptions *options)
 {
@@ -330,7 +466,7 @@ mw_master_run(MwConfig *config, const MwMasterOptions *options)
 		}
 	}
 
-	/* block the signals we handle; sigsuspend() opens them in the loop */
+	/* block the signals we handle; ppoll() opens them in the loop */
 	sigset_t mask, old;
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGCHLD);
@@ -353,10 +489,14 @@ mw_master_run(MwConfig *config, const MwMasterOptions *options)
 			    -1, 0);
 	if (slots == MAP_FAILED)
 		slots = NULL;
+	mw_stats_init();
+	int metrics_fd = open_metrics(config);
 	guint generation = 1;
 	guint fast_deaths = 0;
 	gint64 next_spawn = 0;
-	GPtrArray *old_configs = g_ptr_array_new_with_free_func((GDestroyNotify) mw_config_free);
+	gboolean ready = FALSE;
+	/* configurations of older generations, freed when their last worker is gone */
+	GPtrArray *old_gens = g_ptr_array_new();
 	g_message("mailwarden %s started: %u worker(s), listening on %s, reinjecting to %s",
 		  MW_VERSION, (guint) config->workers, config->listen[0], config->reinject);
 
@@ -368,70 +508,44 @@ mw_master_run(MwConfig *config, const MwMasterOptions *options)
 			current += g_array_index(workers, Worker, i).generation == generation;
 		gint64 now = g_get_monotonic_time();
 		while (!stopping && current < (guint) config->workers && now >= next_spawn) {
-			if (!spawn(workers, generation, config, listeners, slots))
+			if (!spawn(workers, generation, config, listeners, slots)) {
+				next_spawn = now + G_USEC_PER_SEC;
 				break;
+			}
 			current++;
 		}
+		mw_stats_set_workers(workers->len);
+		if (!ready && !stopping) {
+			ready = TRUE;
+			sd_notifyf(0, "READY=1\nSTATUS=%u worker(s), listening on %s\nMAINPID=%d",
+				   current, config->listen[0], (int) getpid());
+		}
+		free_finished_generations(old_gens, workers);
 		if (stopping && workers->len == 0)
 			break;
 
 		if (!got_chld && !got_hup && !got_term) {
+			/* sleep until a signal, a metrics request, or the respawn delay */
+			struct timespec ts;
+			struct timespec *timeout = NULL;
 			if (!stopping && current < (guint) config->workers) {
-				/* wait for the respawn delay, still reacting to signals */
-				sigprocmask(SIG_SETMASK, &old, NULL);
-				g_usleep(100000);
-				sigprocmask(SIG_BLOCK, &mask, NULL);
-			} else {
-				sigsuspend(&old);
+				gint64 wait = MAX(next_spawn - g_get_monotonic_time(), 0);
+				ts.tv_sec = wait / G_USEC_PER_SEC;
+				ts.tv_nsec = (wait % G_USEC_PER_SEC) * 1000;
+				timeout = &ts;
 			}
+			struct pollfd pfd = {.fd = metrics_fd, .events = POLLIN};
+			int n = ppoll(&pfd, metrics_fd >= 0 ? 1 : 0, timeout, &old);
+			if (n > 0 && (pfd.revents & POLLIN))
+				serve_metrics(config, metrics_fd);
 		}
 		if (got_chld) {
 			got_chld = 0;
-			int status;
-			pid_t pid;
-			while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-				for (guint i = 0; i < workers->len; i++) {
-					Worker *w = &g_array_index(workers, Worker, i);
-					if (w->pid != pid)
-						continue;
-					gboolean clean =
-						WIFEXITED(status) && WEXITSTATUS(status) == 0;
-					if (!clean && !stopping) {
-						if (WIFSIGNALED(status))
-							g_warning("worker %d died from signal %d "
-								  "(%s); replacing it",
-								  (int) pid, WTERMSIG(status),
-								  g_strsignal(WTERMSIG(status)));
-						else
-							g_warning("worker %d exited with status "
-								  "%d; replacing it",
-								  (int) pid, WEXITSTATUS(status));
-						gint64 lived = g_get_monotonic_time() - w->started;
-						gboolean served_any = slots == NULL ||
-								      w->slot < 0 ||
-								      slots->served[w->slot] > 0;
-						if (!served_any &&
-						    lived < RESPAWN_FAST_SECONDS * G_USEC_PER_SEC) {
-							fast_deaths++;
-							guint delay =
-								MIN(1u << MIN(fast_deaths, 5u),
-								    (guint) RESPAWN_DELAY_MAX);
-							next_spawn =
-								g_get_monotonic_time() +
-								(gint64) delay * G_USEC_PER_SEC;
-						} else {
-							fast_deaths = 0;
-						}
-					}
-					if (slots != NULL && w->slot >= 0)
-						slots->used[w->slot] = FALSE;
-					g_array_remove_index_fast(workers, i);
-					break;
-				}
-			}
+			reap(workers, slots, stopping, &fast_deaths, &next_spawn);
 		}
 		if (got_hup && !stopping) {
 			got_hup = 0;
+			sd_notify(0, "RELOADING=1");
 			g_autoptr(GError) reload_error = NULL;
 			MwConfig *fresh = mw_config_load(options->config_path, options->overrides,
 							 &reload_error);
@@ -442,13 +556,20 @@ mw_master_run(MwConfig *config, const MwMasterOptions *options)
 				g_clear_pointer(&fresh_listeners, g_ptr_array_unref);
 			if (fresh_listeners == NULL) {
 				g_warning("reload failed, keeping the running configuration: %s",
-					  reload_error->message);
+					  reload_error != NULL ? reload_error->message
+							       : "unknown error");
 				if (fresh != NULL)
 					mw_config_free(fresh);
 			} else {
 				/* old workers finish their connection; new ones take over */
 				signal_workers(workers, generation, SIGTERM);
-				g_ptr_array_add(old_configs, config);
+				OldGen *gen = g_new0(OldGen, 1);
+				gen->generation = generation;
+				gen->config = config;
+				g_ptr_array_add(old_gens, gen);
+				if (g_strcmp0(fresh->metrics, config->metrics) != 0)
+					g_warning("a new metrics address takes a restart; still %s",
+						  config->metrics);
 				config = fresh;
 				g_ptr_array_unref(listeners);
 				listeners = fresh_listeners;
@@ -458,10 +579,12 @@ mw_master_run(MwConfig *config, const MwMasterOptions *options)
 				g_message("configuration reloaded: generation %u, %u worker(s)",
 					  generation, (guint) config->workers);
 			}
+			sd_notify(0, "READY=1");
 		}
 		if (got_term && !stopping) {
 			got_term = 0;
 			stopping = TRUE;
+			sd_notify(0, "STOPPING=1");
 			g_message("stopping: waiting for %u worker(s) to finish", workers->len);
 			signal_workers(workers, G_MAXUINT, SIGTERM);
 		}
@@ -473,7 +596,10 @@ mw_master_run(MwConfig *config, const MwMasterOptions *options)
 	if (slots != NULL)
 		munmap(slots, sizeof(Slots));
 	g_ptr_array_unref(listeners);
-	g_ptr_array_unref(old_configs);
+	free_finished_generations(old_gens, workers);
+	g_ptr_array_unref(old_gens);
+	if (metrics_fd >= 0)
+		close(metrics_fd);
 	mw_config_free(config);
 	return 0;
 }

@@ -14,6 +14,7 @@
  */
 #include "mw-error.h"
 #include "mw-pipeline.h"
+#include "mw-stats.h"
 
 /* apply_on_error - the configured fate of a message whose module failed */
 static void
@@ -55,9 +56,11 @@ mw_pipeline_run(MwTxn *txn)
 		MwModule *module = g_ptr_array_index(pipeline, i);
 		g_autoptr(GError) error = NULL;
 		gint64 start = g_get_monotonic_time();
-		if (!module->klass->process(module, txn, &error))
+		gboolean ok = module->klass->process(module, txn, &error);
+		if (!ok)
 			apply_on_error(txn, module, error);
 		gint64 elapsed = g_get_monotonic_time() - start;
+		mw_stats_module_time(module->klass->name, elapsed, !ok);
 		if (elapsed > G_USEC_PER_SEC)
 			mw_txn_log(txn, G_LOG_LEVEL_INFO, "module %s took %.2fs",
 				   module->klass->name, (double) elapsed / G_USEC_PER_SEC);

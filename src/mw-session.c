@@ -29,6 +29,7 @@
 #include "mw-pipeline.h"
 #include "mw-session.h"
 #include "mw-smtp-parse.h"
+#include "mw-stats.h"
 #include "mw-txn.h"
 
 #define MAX_ERRORS 20
@@ -295,6 +296,7 @@ cmd_data(Session *s, const char *args)
 	send_outcome(s, txn, &outcome);
 	mw_conn_flush(s->conn, NULL);
 	mw_dispatch_log_summary(txn, &outcome);
+	mw_stats_record(txn, &outcome, g_get_monotonic_time() - txn->start_time);
 	mw_outcome_clear(&outcome);
 	reset_txn(s);
 }
@@ -362,6 +364,7 @@ mw_session_run(MwSessionContext *ctx, int fd, const struct sockaddr *peer, sockl
 	s->peer = mw_net_format_peer(peer, peer_len);
 	s->xforward = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 	mw_net_set_nodelay(fd);
+	mw_stats_connection();
 
 	if (!mw_config_client_allowed(ctx->config, peer, peer_len)) {
 		mw_log_queue(G_LOG_LEVEL_WARNING, NULL,
