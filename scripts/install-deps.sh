@@ -8,6 +8,7 @@ packages=(
 	build-essential cmake pkg-config
 	libglib2.0-dev libgmime-3.0-dev libsystemd-dev python3
 	check valgrind clang-format clang-tidy cppcheck
+	systemd man-db curl
 )
 for f in modules/*/packages.txt tests/*/packages.txt; do
 	[ -f "$f" ] || continue
