@@ -2,32 +2,56 @@
 # The whole test suite: a normal build with every test (ctest), the same suite
 # built with AddressSanitizer + UndefinedBehaviorSanitizer, and the unit suites
 # under valgrind. Any failure or sanitizer report fails the run.
-set -euo pipefail
+set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+passed=0
+failed=0
+
+# count - add ctest's "N% tests passed, F tests failed out of T" to the totals
+count() {
+	local line total bad
+	line=$(grep -E "tests passed, [0-9]+ tests? failed out of [0-9]+" "$1" | tail -n 1)
+	if [ -z "$line" ]; then
+		failed=$((failed + 1))
+		return
+	fi
+	bad=$(echo "$line" | sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/')
+	total=$(echo "$line" | sed -E 's/.* failed out of ([0-9]+).*/\1/')
+	passed=$((passed + total - bad))
+	failed=$((failed + bad))
+}
 
 echo "== build and test (RelWithDebInfo)"
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j"$jobs"
-ctest --test-dir build --output-on-failure -j"$jobs"
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null || exit 1
+cmake --build build -j"$jobs" || exit 1
+ctest --test-dir build --output-on-failure -j"$jobs" 2>&1 | tee build/ctest.log
+count build/ctest.log
 
 echo "== build and test with AddressSanitizer + UBSan"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMW_SANITIZE=ON >/dev/null
-cmake --build build-asan -j"$jobs"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DMW_SANITIZE=ON >/dev/null || exit 1
+cmake --build build-asan -j"$jobs" || exit 1
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	ctest --test-dir build-asan --output-on-failure -j"$jobs"
+CK_TIMEOUT_MULTIPLIER=3 \
+	ctest --test-dir build-asan --output-on-failure -j"$jobs" 2>&1 | tee build-asan/ctest.log
+count build-asan/ctest.log
 
 echo "== unit suites under valgrind"
-failed=0
-for t in build/tests/test-*; do
+for t in build/tests/test-* build/modules/*/test-* build/src/*/test-*; do
 	[ -x "$t" ] || continue
-	if ! CK_FORK=no G_SLICE=always-malloc G_DEBUG=gc-friendly \
-		valgrind -q --leak-check=full --errors-for-leak-kinds=definite \
-		--error-exitcode=1 "$t" >"build/valgrind-$(basename "$t").log" 2>&1; then
-		echo "valgrind: $(basename "$t") FAILED"; cat "build/valgrind-$(basename "$t").log"; failed=1
-	else
+	log="build/valgrind-$(basename "$t").log"
+	if CK_FORK=no G_SLICE=always-malloc G_DEBUG=gc-friendly \
+		valgrind -q --leak-check=full --errors-for-leak-kinds=definite --child-silent-after-fork=yes \
+		--error-exitcode=1 "$t" >"$log" 2>&1; then
 		echo "valgrind: $(basename "$t") clean"
+		passed=$((passed + 1))
+	else
+		echo "valgrind: $(basename "$t") FAILED"
+		cat "$log"
+		failed=$((failed + 1))
 	fi
 done
-exit $failed
+
+echo "summary: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

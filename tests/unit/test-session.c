@@ -10,6 +10,7 @@
  */
 #include <check.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -24,6 +25,7 @@ run_script(const char *input, gsize len, gboolean byte_at_a_time, gboolean lmtp)
 {
 	int sv[2];
 	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	fflush(NULL);
 	pid_t pid = fork();
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
@@ -44,7 +46,9 @@ run_script(const char *input, gsize len, gboolean byte_at_a_time, gboolean lmtp)
 		mw_session_run(&ctx, sv[1], (struct sockaddr *) &peer, sizeof peer);
 		mw_reinjector_free(reinjector);
 		mw_config_free(config);
-		_exit(0);
+		g_clear_pointer(&conf, g_free);
+		/* exit(), not _exit(): LeakSanitizer checks the session's memory */
+		exit(0);
 	}
 	close(sv[1]);
 	signal(SIGPIPE, SIG_IGN);
