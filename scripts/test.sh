@@ -38,7 +38,12 @@ CK_TIMEOUT_MULTIPLIER=3 \
 count build-asan/ctest.log
 
 echo "== unit suites under valgrind"
-for t in build/tests/test-* build/modules/*/test-* build/src/*/test-*; do
+# every ctest test labelled "unit" (core and module suites), by its executable
+units=$(ctest --test-dir build -L unit --show-only=json-v1 | python3 -c '
+import json, sys
+for t in json.load(sys.stdin)["tests"]:
+    print(t["command"][0])')
+for t in $units; do
 	[ -x "$t" ] || continue
 	log="build/valgrind-$(basename "$t").log"
 	if CK_FORK=no G_SLICE=always-malloc G_DEBUG=gc-friendly \
