@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: a normal build with every test (ctest), the same suite
 # built with AddressSanitizer + UndefinedBehaviorSanitizer, and the unit suites
-# under valgrind. Any failure or sanitizer report fails the run.
+# under valgrind, then every libFuzzer target for a bounded time. Any failure or
+# sanitizer report fails the run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -57,6 +58,11 @@ for t in $units; do
 		failed=$((failed + 1))
 	fi
 done
+
+echo "== fuzzing (libFuzzer, ${FUZZ_SECONDS:-60} s per target)"
+./scripts/fuzz.sh 2>&1 | tee build/fuzz.log
+passed=$((passed + $(grep -c ': Done ' build/fuzz.log || true)))
+failed=$((failed + $(grep -c 'FAILED\|fails again' build/fuzz.log || true)))
 
 echo "summary: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -491,6 +491,9 @@ mw_conn_new(int fd, guint timeout)
 	conn->fd = fd;
 	conn->timeout = timeout;
 	conn->wbuf = g_byte_array_new();
+	/* never NULL: pointer arithmetic on rbuf is then always defined */
+	conn->rcap = MW_CONN_READ_SIZE;
+	conn->rbuf = g_malloc(conn->rcap);
 	return conn;
 }
 
