@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "mw-ambiguous.h"
 #include "mw-config.h"
 #include "mw-error.h"
 
@@ -127,6 +128,12 @@ static const MwOption core_options[] = {
 	 .default_value = "",
 	 .offset = offsetof(MwConfig, metrics),
 	 .help = "optional Prometheus text endpoint; empty: none"},
+	{.key = "ambiguous_mime",
+	 .type = MW_OPT_ENUM,
+	 .default_value = "tag",
+	 .offset = offsetof(MwConfig, ambiguous_mime),
+	 .choices = mw_ambiguous_action_names,
+	 .help = "mail MIME parsers can read two ways: pass, tag, quarantine or reject"},
 	MW_OPTION_END,
 };
 

@@ -46,6 +46,7 @@ struct _MwConfig {
 	gboolean syslog;
 	char *user;
 	char *metrics;
+	int ambiguous_mime; /* MwAmbiguousAction */
 
 	GArray *allowed;     /* MwCidr, parsed allowed_clients */
 	GPtrArray *pipeline; /* MwModule *, in modules= order, configured */

@@ -12,6 +12,7 @@
  *	modules never choose fail-open or fail-closed themselves. The time each
  *	module takes is noted for the summary line when it is notable.
  */
+#include "mw-ambiguous.h"
 #include "mw-error.h"
 #include "mw-pipeline.h"
 #include "mw-stats.h"
@@ -46,9 +47,48 @@ apply_on_error(MwTxn *txn, MwModule *module, const GError *error)
 	}
 }
 
+/* check_ambiguous_mime - the core's own check, before any module reads the
+ * message: a module and the recipient's mail client must see the same MIME */
+static void
+check_ambiguous_mime(MwTxn *txn)
+{
+	MwAmbiguousAction action = (MwAmbiguousAction) txn->config->ambiguous_mime;
+	g_autofree char *reason = NULL;
+	if (action == MW_AMBIGUOUS_PASS || !mw_mime_find_ambiguity(txn->message, &reason))
+		return;
+	mw_txn_log(txn, G_LOG_LEVEL_MESSAGE, "ambiguous MIME: %s (ambiguous_mime=%s)", reason,
+		   mw_ambiguous_action_names[action]);
+	mw_txn_note(txn, "mime", "ambiguous");
+	switch (action) {
+	case MW_AMBIGUOUS_REJECT:
+		mw_txn_verdict(txn, NULL, MW_VERDICT_REJECT, "mime",
+			       "5.6.0 Message refused: ambiguous MIME structure (%s)", reason);
+		break;
+	case MW_AMBIGUOUS_QUARANTINE:
+		mw_txn_verdict(txn, NULL, MW_VERDICT_QUARANTINE, "mime",
+			       "2.6.0 ambiguous MIME structure (%s)", reason);
+		break;
+	case MW_AMBIGUOUS_TAG:
+	default:
+		for (guint i = 0; i < txn->deliveries->len; i++) {
+			MwDelivery *delivery = g_ptr_array_index(txn->deliveries, i);
+			g_autoptr(GError) error = NULL;
+			if (!mw_delivery_prepend_header(delivery, "X-Mailwarden-MIME", reason,
+							txn->config->state_dir, &error)) {
+				mw_txn_log(txn, G_LOG_LEVEL_WARNING, "cannot tag: %s",
+					   error->message);
+				mw_txn_verdict(txn, NULL, MW_VERDICT_TEMPFAIL, "mime",
+					       "4.3.0 Cannot store the message, try again later");
+			}
+		}
+		break;
+	}
+}
+
 void
 mw_pipeline_run(MwTxn *txn)
 {
+	check_ambiguous_mime(txn);
 	const GPtrArray *pipeline = txn->config->pipeline;
 	for (guint i = 0; pipeline != NULL && i < pipeline->len; i++) {
 		if (mw_txn_n_active(txn) == 0)

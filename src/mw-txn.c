@@ -17,6 +17,7 @@
  *	Single-threaded: one worker owns a txn.
  */
 #include <stdarg.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "mw-error.h"
@@ -214,6 +215,35 @@ mw_delivery_set_mime(MwDelivery *delivery, GMimeMessage *mime)
 	g_clear_object(&delivery->mime);
 	delivery->mime = mime;
 	delivery->modified = TRUE;
+}
+
+gboolean
+mw_delivery_prepend_header(MwDelivery *delivery, const char *name, const char *value,
+			   const char *spool_dir, GError **error)
+{
+	if (delivery->mime != NULL) {
+		g_mime_object_prepend_header(GMIME_OBJECT(delivery->mime), name, value, NULL);
+		delivery->modified = TRUE;
+		return TRUE;
+	}
+	g_autofree char *line = g_strdup_printf("%s: %s\r\n", name, value);
+	g_autoptr(MwMessage) bytes = mw_message_new(spool_dir, MW_MESSAGE_MEMORY_THRESHOLD);
+	if (!mw_message_append(bytes, (const guint8 *) line, strlen(line), error))
+		return FALSE;
+	guint8 buf[65536];
+	guint64 offset = 0;
+	gssize n;
+	while ((n = mw_message_read(delivery->message, offset, buf, sizeof buf, error)) > 0) {
+		if (!mw_message_append(bytes, buf, (gsize) n, error))
+			return FALSE;
+		offset += (guint64) n;
+	}
+	if (n < 0 || !mw_message_seal(bytes, error))
+		return FALSE;
+	mw_message_unref(delivery->message);
+	delivery->message = g_steal_pointer(&bytes);
+	delivery->modified = TRUE;
+	return TRUE;
 }
 
 gboolean

@@ -154,6 +154,17 @@ GMimeMessage *mw_delivery_edit_mime(MwDelivery *delivery, GError **error);
 /* mw_delivery_set_mime - replace the whole message (takes @mime) and mark modified */
 void mw_delivery_set_mime(MwDelivery *delivery, GMimeMessage *mime);
 
+/**
+ * mw_delivery_prepend_header:
+ *
+ * Adds "Name: value" as the first header of the delivery's message. On an
+ * unedited delivery the original bytes follow unchanged (no MIME parse, no
+ * re-serialization); on an edited one the tree gets the header. @value must
+ * be 7-bit and already folded if long. Marks the delivery modified.
+ */
+gboolean mw_delivery_prepend_header(MwDelivery *delivery, const char *name, const char *value,
+				    const char *spool_dir, GError **error);
+
 /* mw_delivery_finish - serialize an edited tree into delivery->message (after the pipeline) */
 gboolean mw_delivery_finish(MwDelivery *delivery, const char *spool_dir, GError **error);
 
