@@ -173,13 +173,13 @@ START_TEST(test_daemon_mode_pid_file)
 	ck_assert_msg(rc == 0, "-d exited %d: %s", rc, err);
 	/* the foreground process returned; the daemon answers and its pid is in the file */
 	g_autofree char *text = NULL;
-	for (guint i = 0; i < 100 && !g_file_get_contents(pid_file, &text, NULL, NULL); i++)
+	for (guint i = 0; i < 400 && !g_file_get_contents(pid_file, &text, NULL, NULL); i++)
 		g_usleep(mwt_scale(50) * 1000);
 	ck_assert_ptr_nonnull(text);
 	pid_t pid = (pid_t) g_ascii_strtoll(text, NULL, 10);
 	ck_assert_int_gt(pid, 1);
 	MwtSmtp *s = NULL;
-	for (guint i = 0; i < 100 && (s = mwt_smtp_try_connect(mwt->port)) == NULL; i++)
+	for (guint i = 0; i < 400 && (s = mwt_smtp_try_connect(mwt->port)) == NULL; i++)
 		g_usleep(mwt_scale(50) * 1000);
 	ck_assert_ptr_nonnull(s);
 	mwt_smtp_expect(s, 220);
