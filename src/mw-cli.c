@@ -112,6 +112,11 @@ cmd_scan(const MwConfig *config, int argc, char **argv)
 		if (helo != NULL)
 			g_hash_table_insert(env->xforward, g_strdup("HELO"), g_strdup(helo));
 	}
+	/* the same hooks a daemon worker runs around its messages */
+	if (!mw_pipeline_start(config, &error) || !mw_pipeline_worker_init(config, &error)) {
+		fprintf(stderr, "mailwarden scan: %s\n", error->message);
+		return 2;
+	}
 	g_autoptr(MwTxn) txn = mw_txn_new(config, env, msg);
 	mw_pipeline_run(txn);
 	MwOutcome outcome;
@@ -165,6 +170,7 @@ cmd_scan(const MwConfig *config, int argc, char **argv)
 		}
 		printf("wrote %u message(s) to %s\n", n, out_dir);
 	}
+	mw_pipeline_worker_exit(config);
 	return 0;
 }
 
