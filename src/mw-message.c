@@ -198,7 +198,14 @@ mw_message_new_from_mime(GMimeObject *mime, const char *spool_dir, GError **erro
 	g_autoptr(GMimeFormatOptions) options = g_mime_format_options_new();
 	g_mime_format_options_set_newline_format(options, GMIME_NEWLINE_FORMAT_DOS);
 	g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
-	if (g_mime_object_write_to_stream(mime, options, mem) < 0) {
+	/* GMime 3.2 writes multipart preambles and epilogues with their original
+	 * (possibly bare LF) line ends even in DOS format: a unix2dos filter makes
+	 * every line end CRLF, as SMTP DATA must be */
+	g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(mem);
+	g_autoptr(GMimeFilter) crlf = g_mime_filter_unix2dos_new(FALSE);
+	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), crlf);
+	if (g_mime_object_write_to_stream(mime, options, filtered) < 0 ||
+	    g_mime_stream_flush(filtered) < 0) {
 		g_set_error(error, MW_ERROR, MW_ERROR_IO, "cannot serialize message");
 		return NULL;
 	}

@@ -217,6 +217,24 @@ mw_delivery_set_mime(MwDelivery *delivery, GMimeMessage *mime)
 	delivery->modified = TRUE;
 }
 
+MwMessage *
+mw_delivery_dup_bytes(MwDelivery *delivery, const char *spool_dir, GError **error)
+{
+	if (delivery->mime == NULL)
+		return mw_message_ref(delivery->message);
+	return mw_message_new_from_mime(GMIME_OBJECT(delivery->mime), spool_dir, error);
+}
+
+void
+mw_delivery_set_message(MwDelivery *delivery, MwMessage *bytes)
+{
+	MwMessage *keep = mw_message_ref(bytes);
+	g_clear_object(&delivery->mime);
+	mw_message_unref(delivery->message);
+	delivery->message = keep;
+	delivery->modified = TRUE;
+}
+
 gboolean
 mw_delivery_prepend_header(MwDelivery *delivery, const char *name, const char *value,
 			   const char *spool_dir, GError **error)

@@ -155,6 +155,26 @@ GMimeMessage *mw_delivery_edit_mime(MwDelivery *delivery, GError **error);
 void mw_delivery_set_mime(MwDelivery *delivery, GMimeMessage *mime);
 
 /**
+ * mw_delivery_dup_bytes:
+ * @spool_dir: (nullable): where a large serialization is spooled
+ *
+ * Returns: (transfer full): the bytes the delivery would send now: its
+ * message, or the serialization of the tree a module edited; NULL with @error
+ */
+MwMessage *mw_delivery_dup_bytes(MwDelivery *delivery, const char *spool_dir, GError **error);
+
+/**
+ * mw_delivery_set_message:
+ * @bytes: (transfer none): the finished new message
+ *
+ * The delivery sends @bytes from now on; an edited tree is dropped first (it
+ * may still read from the old bytes). For modules that build their output
+ * bytes themselves and must not go through a GMime re-serialization (the
+ * footer keeps untouched parts byte-exact this way). Marks it modified.
+ */
+void mw_delivery_set_message(MwDelivery *delivery, MwMessage *bytes);
+
+/**
  * mw_delivery_prepend_header:
  *
  * Adds "Name: value" as the first header of the delivery's message. On an

@@ -127,10 +127,23 @@ START_TEST(test_parse_spooled)
 }
 END_TEST
 
+/* LF-only input with a preamble and an epilogue: GMime keeps those as they were */
+static const char lf_sample[] = "From: a@example.org\n"
+				"Content-Type: multipart/mixed; boundary=\"b1\"\n"
+				"\n"
+				"This is a preamble.\n"
+				"--b1\n"
+				"Content-Type: text/plain\n"
+				"\n"
+				"hello\n"
+				"--b1--\n"
+				"epilogue line one\n"
+				"epilogue line two\n";
+
 START_TEST(test_from_mime_crlf)
 {
-	g_autoptr(MwMessage) msg =
-		mw_message_new_from_bytes((const guint8 *) sample, strlen(sample));
+	const char *input = _i == 0 ? sample : lf_sample;
+	g_autoptr(MwMessage) msg = mw_message_new_from_bytes((const guint8 *) input, strlen(input));
 	GMimeMessage *mime = mw_message_get_mime(msg, NULL);
 	g_autoptr(MwMessage) again = mw_message_new_from_mime(GMIME_OBJECT(mime), NULL, NULL);
 	ck_assert_ptr_nonnull(again);
@@ -172,7 +185,7 @@ main(void)
 	tcase_add_test(tc, test_spool_leaves_no_file);
 	tcase_add_test(tc, test_spool_dir_missing);
 	tcase_add_test(tc, test_parse_spooled);
-	tcase_add_test(tc, test_from_mime_crlf);
+	tcase_add_loop_test(tc, test_from_mime_crlf, 0, 2);
 	tcase_add_test(tc, test_dup_head_and_file);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
