@@ -83,9 +83,17 @@ static void
 cmd_helo(Session *s, MwSmtpVerb verb, const char *args)
 {
 	if (s->lmtp != (verb == MW_SMTP_VERB_LHLO)) {
-		reply(s, 500,
-		      s->lmtp ? "5.5.1 Error: this is LMTP, use LHLO"
-			      : "5.5.1 Error: LHLO is for LMTP, use EHLO");
+		/* Postfix and mailwarden disagree on the protocol: a configuration
+		 * error. 421 keeps the mail queued until it is fixed; a 5xx would
+		 * bounce every message to its sender. */
+		mw_log_queue(G_LOG_LEVEL_WARNING, NULL,
+			     "client %s: sent %s but protocol = %s: check the Postfix transport",
+			     s->peer, verb == MW_SMTP_VERB_LHLO ? "LHLO" : "EHLO/HELO",
+			     s->lmtp ? "lmtp" : "smtp");
+		reply(s, 421,
+		      s->lmtp ? "4.3.5 This is LMTP (protocol = lmtp): use LHLO"
+			      : "4.3.5 This is SMTP (protocol = smtp): use EHLO");
+		s->quit = TRUE;
 		return;
 	}
 	if (*args == '\0') {
