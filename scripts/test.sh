@@ -47,9 +47,12 @@ for t in json.load(sys.stdin)["tests"]:
 for t in $units; do
 	[ -x "$t" ] || continue
 	log="build/valgrind-$(basename "$t").log"
+	# no --error-exitcode: it would also change the exit status of the
+	# suites' own forked helper processes (which _exit without freeing what
+	# they inherited); children are silent, so any report is the suite's own
 	if CK_FORK=no G_SLICE=always-malloc G_DEBUG=gc-friendly \
 		valgrind -q --leak-check=full --errors-for-leak-kinds=definite --child-silent-after-fork=yes \
-		--error-exitcode=1 "$t" >"$log" 2>&1; then
+		"$t" >"$log" 2>&1 && ! grep -qE '^==[0-9]+== ' "$log"; then
 		echo "valgrind: $(basename "$t") clean"
 		passed=$((passed + 1))
 	else

@@ -1491,7 +1491,7 @@ START_TEST(test_queue_id_and_client)
 }
 END_TEST
 
-/* wait_deferred - wait until postqueue -j shows @qid deferred with a reason; returns the entry */
+/* wait_deferred - wait until postqueue -j shows @qid with a deferral reason; returns the entry */
 static char *
 wait_deferred(const char *qid)
 {
@@ -1501,8 +1501,9 @@ wait_deferred(const char *qid)
 		g_autofree char *json = queue_json();
 		char *entry = queue_entry(json, qid);
 
-		if (entry != NULL && strstr(entry, "\"queue_name\": \"deferred\"") != NULL &&
-		    strstr(entry, "\"delay_reason\": ") != NULL)
+		/* a delay reason is the deferral; qmgr may not have moved the file
+		 * from incoming/active to deferred yet on a loaded machine */
+		if (entry != NULL && strstr(entry, "\"delay_reason\": ") != NULL)
 			return entry;
 		g_free(entry);
 		E2E_ASSERT(now_ms() < deadline, "%s is not in the deferred queue with a reason: %s",
