@@ -247,6 +247,12 @@ load_keyfile(GKeyFile *kf, GString *problems)
 			g_autofree char *value = g_strstrip(g_strdup(policy[p]));
 			if (*value == '\0')
 				continue;
+			/* a user's policies are the invitations module's (ALL_*, EVENT_*,
+			 * TASK_* with optional :filter): that module checks them */
+			if (kind == MW_DIR_USER) {
+				g_ptr_array_add(values, g_steal_pointer(&value));
+				continue;
+			}
 			if (!mw_dir_policy_valid(value)) {
 				g_string_append_printf(problems,
 						       "[%s] policy: unknown value '%s'\n", group,

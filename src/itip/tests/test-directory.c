@@ -100,6 +100,22 @@ START_TEST(test_errors)
 }
 END_TEST
 
+START_TEST(test_user_policies_are_personal)
+{
+	/* a user's policy list is the invitations module's vocabulary: kept as written */
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MwDirectory) dir = mw_directory_load_data(
+		"[user:jane@example.org]\npolicy = EVENT_ACCEPT:example.org, ALL_UPDATE\n"
+		"[resource:room@example.org]\npolicy = ACT_MANUAL\n",
+		&error);
+	ck_assert_msg(dir != NULL, "%s", error != NULL ? error->message : "");
+	const MwDirEntry *jane = mw_directory_lookup(dir, "Jane@Example.org");
+	ck_assert_ptr_nonnull(jane);
+	ck_assert_str_eq(jane->policy[0], "EVENT_ACCEPT:example.org");
+	ck_assert_str_eq(jane->policy[1], "ALL_UPDATE");
+}
+END_TEST
+
 static Suite *
 directory_suite(void)
 {
@@ -107,6 +123,7 @@ directory_suite(void)
 	TCase *tc = tcase_create("directory");
 	tcase_add_test(tc, test_lookup_and_inheritance);
 	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_user_policies_are_personal);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
