@@ -46,7 +46,9 @@ struct _MwConfig {
 	gboolean syslog;
 	char *user;
 	char *metrics;
-	int ambiguous_mime; /* MwAmbiguousAction */
+	int ambiguous_mime;          /* MwAmbiguousAction */
+	guint64 worker_memory_limit; /* bytes, 0: none */
+	gint64 message_cpu_limit;    /* seconds, 0: none */
 
 	GArray *allowed;     /* MwCidr, parsed allowed_clients */
 	GPtrArray *pipeline; /* MwModule *, in modules= order, configured */

@@ -5,12 +5,17 @@
  * SYNOPSIS
  *	mw_guard_install, mw_guard_begin, mw_guard_end
  * DESCRIPTION
+ *	The CPU limit is a CLOCK_PROCESS_CPUTIME_ID timer re-armed for each
+ *	message; the memory limit is RLIMIT_DATA of the worker process.
  *	Only async-signal-safe calls in the handlers: write(2), signal(2),
  *	raise(3), _exit(2). The crash handler restores the default action and
  *	re-raises, so the master sees the real signal (and a core dump can be
  *	written); the watchdog exits with status 3.
  */
+#include <errno.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,6 +28,12 @@ static const char crash_reply[] = "451 4.3.0 Internal error while processing the
 				  "try again later\r\n";
 static const char timeout_reply[] = "451 4.4.7 Message processing took too long, "
 				    "try again later\r\n";
+static const char cpu_reply[] = "451 4.7.0 Message processing used too much CPU time, "
+				"try again later\r\n";
+
+/* the per-message CPU timer, created once per worker */
+static timer_t cpu_timer;
+static gboolean cpu_timer_ok;
 
 static void
 on_crash(int sig)
@@ -47,8 +58,19 @@ on_watchdog(int sig)
 	_exit(3);
 }
 
+static void
+on_cpu_limit(int sig)
+{
+	int fd = guard_fd;
+	if (fd >= 0) {
+		ssize_t unused = write(fd, cpu_reply, sizeof cpu_reply - 1);
+		(void) unused;
+	}
+	_exit(3);
+}
+
 void
-mw_guard_install(void)
+mw_guard_install(guint64 memory_limit)
 {
 	const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
 	struct sigaction sa;
@@ -62,18 +84,43 @@ mw_guard_install(void)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = on_watchdog;
 	sigaction(SIGALRM, &sa, NULL);
+	sa.sa_handler = on_cpu_limit;
+	sigaction(SIGXCPU, &sa, NULL);
+	struct sigevent ev;
+	memset(&ev, 0, sizeof ev);
+	ev.sigev_notify = SIGEV_SIGNAL;
+	ev.sigev_signo = SIGXCPU;
+	cpu_timer_ok = timer_create(CLOCK_PROCESS_CPUTIME_ID, &ev, &cpu_timer) == 0;
+	if (memory_limit > 0) {
+		/* an allocation past it fails, g_malloc aborts, on_crash answers 451 */
+		struct rlimit rl = {(rlim_t) memory_limit, (rlim_t) memory_limit};
+		if (setrlimit(RLIMIT_DATA, &rl) < 0)
+			g_warning("cannot set worker_memory_limit: %s", g_strerror(errno));
+	}
 }
 
 void
-mw_guard_begin(int fd, guint seconds)
+mw_guard_begin(int fd, guint seconds, guint cpu_seconds)
 {
 	guard_fd = fd;
 	alarm(seconds);
+	if (cpu_timer_ok && cpu_seconds > 0) {
+		/* relative to the CPU time used so far */
+		struct timespec used;
+		clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &used);
+		struct itimerspec spec = {{0, 0},
+					  {used.tv_sec + (time_t) cpu_seconds, used.tv_nsec}};
+		timer_settime(cpu_timer, TIMER_ABSTIME, &spec, NULL);
+	}
 }
 
 void
 mw_guard_end(void)
 {
 	alarm(0);
+	if (cpu_timer_ok) {
+		struct itimerspec off = {{0, 0}, {0, 0}};
+		timer_settime(cpu_timer, 0, &off, NULL);
+	}
 	guard_fd = -1;
 }

@@ -163,7 +163,7 @@ worker_main(const MwConfig *config, GPtrArray *listeners, volatile guint64 *serv
 	sigset_t none;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
-	mw_guard_install();
+	mw_guard_install(config->worker_memory_limit);
 
 	g_autoptr(GError) error = NULL;
 	if (!mw_pipeline_worker_init(config, &error)) {

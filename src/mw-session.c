@@ -297,7 +297,8 @@ cmd_data(Session *s, const char *args)
 	g_autoptr(MwTxn) txn = mw_txn_new(s->config, g_steal_pointer(&s->envelope), msg);
 	MwOutcome outcome;
 	/* a crash or a hang from here on answers 451 and costs this message only */
-	mw_guard_begin(s->conn->fd, (guint) s->config->timeout);
+	mw_guard_begin(s->conn->fd, (guint) s->config->timeout,
+		       (guint) s->config->message_cpu_limit);
 	mw_pipeline_run(txn);
 	mw_guard_end();
 	mw_dispatch(txn, s->ctx->reinjector, s->lmtp, &outcome);

@@ -16,7 +16,7 @@
  *	  test_verdict  X-Test-Verdict: reject|tempfail|discard|quarantine for
  *	                all; recipients "reject*"/"tempfail*" individually
  *	  test_error    X-Test-Error: yes fails like a dead backend
- *	  test_crash    X-Test-Crash: abort | hang | segv
+ *	  test_crash    X-Test-Crash: abort | hang | segv | spin (CPU) | eat (memory)
  *	  test_modify   X-Test-Modify: yes adds X-Test-Modified: yes
  *	They are linked into mailwarden-test and the unit tests, never into
  *	the daemon.
@@ -179,6 +179,21 @@ crash_process(MwModule *module, MwTxn *txn, GError **error)
 	if (g_str_equal(what, "hang")) {
 		for (;;)
 			pause();
+	}
+	if (g_str_equal(what, "spin")) {
+		/* burn CPU: the per-message CPU limit must end it */
+		volatile guint64 n = 0;
+		for (;;)
+			n++;
+	}
+	if (g_str_equal(what, "eat")) {
+		/* allocate and touch memory until the worker's memory limit stops it */
+		GPtrArray *blocks = g_ptr_array_new();
+		for (;;) {
+			char *block = g_malloc(1 << 20);
+			memset(block, 1, 1 << 20);
+			g_ptr_array_add(blocks, block);
+		}
 	}
 	return TRUE;
 }
