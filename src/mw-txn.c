@@ -170,6 +170,9 @@ mw_txn_split(MwTxn *txn, GPtrArray *rcpts)
 	MwTxnRcpt *first = g_ptr_array_index(rcpts, 0);
 	MwDelivery *from = first->delivery;
 	MwDelivery *delivery = delivery_new(txn->deliveries->len + 1, from->message);
+	/* the source's bytes may already differ from the original (a header a
+	 * module prepended): the new variant carries that change too */
+	delivery->modified = from->modified;
 	if (from->mime != NULL) {
 		/* the source was edited already: carry its edits over by value */
 		g_autoptr(MwMessage) bytes =

@@ -122,6 +122,23 @@ START_TEST(test_split_copy_on_write)
 }
 END_TEST
 
+START_TEST(test_split_after_prepend_is_modified)
+{
+	/* a header prepended to the bytes (no tree) before the split: both
+	 * variants send the changed bytes and both say so */
+	const char *rcpts[] = {"x@example.org", "y@example.org", NULL};
+	g_autoptr(MwTxn) txn = new_txn("a@example.org", rcpts);
+	MwDelivery *first = g_ptr_array_index(txn->deliveries, 0);
+	ck_assert(mw_delivery_prepend_header(first, "X-Tag", "1", state_dir, NULL));
+	g_autoptr(GPtrArray) pick = g_ptr_array_new();
+	g_ptr_array_add(pick, g_ptr_array_index(txn->rcpts, 1));
+	MwDelivery *own = mw_txn_split(txn, pick);
+	ck_assert(own->modified);
+	ck_assert_uint_eq(mw_message_get_size(own->message),
+			  strlen(sample) + strlen("X-Tag: 1\r\n"));
+}
+END_TEST
+
 START_TEST(test_emit_marks_auto_submitted)
 {
 	const char *rcpts[] = {"x@example.org", NULL};
@@ -267,6 +284,7 @@ main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_first_verdict_wins);
 	tcase_add_test(tc, test_split_copy_on_write);
+	tcase_add_test(tc, test_split_after_prepend_is_modified);
 	tcase_add_test(tc, test_emit_marks_auto_submitted);
 	tcase_add_loop_test(tc, test_reply_mapping, 0, G_N_ELEMENTS(mixes));
 	tcase_add_test(tc, test_dsn_content_and_notify);
