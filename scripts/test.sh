@@ -62,7 +62,7 @@ for t in $units; do
 	fi
 done
 
-echo "== fuzzing (libFuzzer, ${FUZZ_SECONDS:-60} s per target)"
+echo "== fuzzing (libFuzzer, ${FUZZ_RUNS:-50000} inputs per target from a fixed seed)"
 ./scripts/fuzz.sh 2>&1 | tee build/fuzz.log
 passed=$((passed + $(grep -c ': Done ' build/fuzz.log || true)))
 failed=$((failed + $(grep -c 'FAILED\|fails again' build/fuzz.log || true)))

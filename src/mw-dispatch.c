@@ -308,6 +308,8 @@ send_jobs(MwTxn *txn, MwReinjector *reinjector, GPtrArray *jobs, gboolean lmtp, 
 	}
 	/* phase 2: the dots, in order */
 	gboolean committed_any = FALSE;
+	g_autoptr(GPtrArray) late = g_ptr_array_new();
+	g_autoptr(GPtrArray) late_texts = g_ptr_array_new_with_free_func(g_free);
 	for (guint i = 0; i < jobs->len; i++) {
 		Job *job = g_ptr_array_index(jobs, i);
 		if (!job->prepared)
@@ -321,21 +323,56 @@ send_jobs(MwTxn *txn, MwReinjector *reinjector, GPtrArray *jobs, gboolean lmtp, 
 			outcome->downstream = g_strdup(last_line(job->out.reply));
 			continue;
 		}
+		job->prepared = FALSE;
 		mw_stats_downstream_failure();
 		mw_txn_log(txn, G_LOG_LEVEL_WARNING, "reinjection failed at the final dot: %s%s",
 			   job->error->message,
 			   committed_any
 				   ? " (earlier copies were accepted: a retry may duplicate them)"
 				   : "");
-		if (!lmtp || job->rcpts == NULL) {
-			if (job->required || job->rcpts != NULL) {
-				abort_all(reinjector, jobs);
-				*fatal = job_fatal(job);
-				return;
+		if (job->rcpts == NULL && !job->required)
+			continue; /* an optional generated message: logged, that is all */
+		if (lmtp && job->rcpts != NULL)
+			continue; /* its recipients get their own replies below */
+		if (job->rcpts != NULL && committed_any &&
+		    g_error_matches(job->error, MW_ERROR, MW_ERROR_PERMANENT)) {
+			/* SMTP, some copies already accepted: the reply must be 250 for
+			 * them, so the refused recipients get a bounce of our own */
+			for (guint r = 0; r < job->rcpts->len; r++) {
+				g_ptr_array_add(late, g_ptr_array_index(job->rcpts, r));
+				g_ptr_array_add(late_texts, g_strdup(last_line(job->out.reply)));
+			}
+			continue;
+		}
+		abort_all(reinjector, jobs);
+		*fatal = job_fatal(job);
+		if (committed_any && !g_error_matches(*fatal, MW_ERROR, MW_ERROR_TEMPORARY)) {
+			/* never 5xx once something was delivered: Postfix would bounce it */
+			GError *temp =
+				g_error_new(MW_ERROR, MW_ERROR_TEMPORARY, "%s", (*fatal)->message);
+			g_error_free(*fatal);
+			*fatal = temp;
+		}
+		break;
+	}
+	if (*fatal == NULL && late->len > 0) {
+		Job *bounce = dsn_job(txn, late, late_texts);
+		if (bounce != NULL) {
+			g_ptr_array_add(jobs, bounce);
+			if (!mw_reinject_prepare(reinjector, &bounce->out, &bounce->error) ||
+			    !mw_reinject_commit(reinjector, &bounce->out, &bounce->error)) {
+				mw_txn_log(txn, G_LOG_LEVEL_WARNING,
+					   "cannot send the bounce for refused recipients: %s",
+					   bounce->error->message);
+				*fatal = g_error_new(MW_ERROR, MW_ERROR_TEMPORARY,
+						     "cannot send a bounce: %s",
+						     bounce->error->message);
+			} else {
+				bounce->committed = TRUE;
 			}
 		}
 	}
-	/* per-delivery results */
+	/* per-delivery results, also after a failure: the log says what went out */
 	for (guint i = 0; i < jobs->len; i++) {
 		Job *job = g_ptr_array_index(jobs, i);
 		if (job->rcpts == NULL) {
@@ -512,14 +549,26 @@ mw_dispatch(MwTxn *txn, MwReinjector *reinjector, gboolean lmtp, MwOutcome *outc
 				error_reply(fatal, &code, &text);
 				g_free(outcome->downstream);
 				outcome->downstream = g_strdup(fatal->message);
-				/* nothing went out for recipients not yet final */
+				/* every recipient gets the failure; in SMTP mode a copy
+				 * already accepted keeps "delivered" in the log (the
+				 * retry may send it again) while the reply is the failure */
 				for (guint i = 0; i < outcome->n_rcpts; i++) {
 					MwTxnRcpt *rcpt = g_ptr_array_index(txn->rcpts, i);
+					gboolean delivered = g_strcmp0(outcome->rcpts[i].action,
+								       "delivered") == 0;
+					if (!lmtp && delivered)
+						continue;
 					if (!lmtp || rcpt->verdict == MW_VERDICT_CONTINUE ||
 					    outcome->rcpts[i].code == 0)
 						set_outcome(&outcome->rcpts[i], code,
 							    code >= 500 ? "rejected" : "deferred",
 							    text);
+				}
+				if (!lmtp) {
+					single_reply(txn, outcome);
+					set_outcome(&outcome->reply, code,
+						    code >= 500 ? "rejected" : "deferred", text);
+					return;
 				}
 			}
 		}

@@ -251,9 +251,9 @@ collect(const MwItipEvent *ev, gint64 from, gint64 to, const MwItipTime *t, GArr
 			g_array_append_val(out, o->span);
 	}
 	/* several rules may produce the same occurrence: sort and drop repeats */
-	MwSpan *base = &g_array_index(out, MwSpan, before);
 	guint n = out->len - before;
 	if (n > 1) {
+		MwSpan *base = &g_array_index(out, MwSpan, before);
 		qsort(base, n, sizeof(MwSpan), (int (*)(const void *, const void *)) span_cmp);
 		guint w = 1;
 		for (guint r = 1; r < n; r++) {
