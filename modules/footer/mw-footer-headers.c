@@ -45,8 +45,11 @@ mw_footer_headers_parse(const guint8 *data, gsize len)
 
 		if (headers->newline == NULL && nl != NULL)
 			headers->newline = (nl > data && nl[-1] == '\r') ? "\r\n" : "\n";
+		/* the empty line; a lone CR at the very end is one too (LF-style input
+		 * cut after its CR), or the fields written after it would become body */
 		if ((line_len == 1 && line[0] == '\n') ||
-		    (line_len == 2 && line[0] == '\r' && line[1] == '\n')) {
+		    (line_len == 2 && line[0] == '\r' && line[1] == '\n') ||
+		    (line_len == 1 && line[0] == '\r' && nl == NULL)) {
 			headers->terminated = TRUE;
 			i += line_len;
 			break;

@@ -428,6 +428,15 @@ locate(const MwFooterSource *source, const MwFooterTarget *target, PartPlace *pl
 		*reason_out = g_strdup("content is not at a known offset");
 		return TRUE;
 	}
+	if (place->ce > place->cs) {
+		/* GMime ends a part's content before the LF of the CRLF that precedes
+		 * the boundary; that CR belongs to the boundary (RFC 2046 §5.1.1), and
+		 * re-encoding it would leave its LF bare */
+		guint8 two[2];
+		if (mw_message_read(source->message, place->ce - 1, two, 2, NULL) == 2 &&
+		    two[0] == '\r' && two[1] == '\n')
+			place->ce--;
+	}
 	if (place->ce - place->cs > MW_FOOTER_MAX_PART) {
 		*reason_out = g_strdup_printf("body part too large (%" G_GUINT64_FORMAT " bytes)",
 					      place->ce - place->cs);

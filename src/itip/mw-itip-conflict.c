@@ -358,11 +358,13 @@ setup_series(MwItipEvent *ev, const MwItipTime *t, gboolean force_opaque)
 	if (dtstart == NULL)
 		return FALSE;
 	ev->dtstart = icalproperty_get_dtstart(dtstart);
+	/* libical 3 tells UTC by the zone: ask before clearing it */
+	gboolean utc = icaltime_is_utc(ev->dtstart);
 	ev->dtstart.zone = NULL;
 	icalparameter *tzid = icalproperty_get_first_parameter(dtstart, ICAL_TZID_PARAMETER);
-	if (tzid != NULL && !icaltime_is_utc(ev->dtstart))
+	if (tzid != NULL && !utc)
 		ev->zone = mw_itip_resolve_zone(ev->vcal, icalparameter_get_tzid(tzid));
-	if (icaltime_is_utc(ev->dtstart))
+	if (utc)
 		ev->zone = icaltimezone_get_utc_timezone();
 	gint64 start, end;
 	if (!mw_itip_component_span(ev->vcal, ev->master, t, &start, &end))

@@ -124,6 +124,25 @@ START_TEST(test_transparent_cancelled)
 }
 END_TEST
 
+START_TEST(test_utc_series_in_zoned_calendar)
+{
+	/* a weekly series written in UTC stays in UTC whatever the calendar's zone:
+	 * 08:30Z weekly meets a one-off 08:00-09:00Z on its first day */
+	MwItipTime t;
+	itip_test_time(&t, "Europe/Berlin");
+	g_autoptr(MwItipEvent) series =
+		single(&t, "s", "DTSTART:20260720T083000Z", "DTEND:20260720T093000Z",
+		       "RRULE:FREQ=WEEKLY;COUNT=3\r\n");
+	g_autoptr(MwItipEvent) one =
+		single(&t, "o", "DTSTART:20260720T080000Z", "DTEND:20260720T090000Z", NULL);
+	g_autoptr(MwItipEvent) later =
+		single(&t, "l", "DTSTART:20260727T093000Z", "DTEND:20260727T100000Z", NULL);
+	ck_assert(clash(series, one, &t));
+	/* the second occurrence is 08:30-09:30Z: touching at 09:30 is no conflict */
+	ck_assert(!clash(series, later, &t));
+}
+END_TEST
+
 START_TEST(test_time_zones)
 {
 	MwItipTime t;
@@ -324,6 +343,7 @@ conflict_suite(void)
 	tcase_add_test(tc, test_same_uid);
 	tcase_add_test(tc, test_transparent_cancelled);
 	tcase_add_test(tc, test_time_zones);
+	tcase_add_test(tc, test_utc_series_in_zoned_calendar);
 	tcase_add_test(tc, test_all_day_in_zone);
 	tcase_add_test(tc, test_series_against_single);
 	tcase_add_test(tc, test_series_against_series);
