@@ -275,7 +275,8 @@ static const ParamCase mail_param_cases[] = {
 	{"FROM:<a@b.example> SIZE=0x10", NULL, NULL, "501 5.5.4 Bad SIZE value"},
 	/* too big for 64 bits is still a size: the limit check answers 552 */
 	{"FROM:<a@b.example> SIZE=18446744073709551616", "SIZE", "18446744073709551616", NULL},
-	{"FROM:<a@b.example> SIZE=99999999999999999999999", "SIZE", "99999999999999999999999", NULL},
+	{"FROM:<a@b.example> SIZE=99999999999999999999999", "SIZE", "99999999999999999999999",
+	 NULL},
 	/* BODY */
 	{"FROM:<a@b.example> BODY", NULL, NULL, "501 5.5.4 Bad BODY value"},
 	{"FROM:<a@b.example> BODY=", NULL, NULL, "501 5.5.4 Bad BODY value"},
