@@ -72,7 +72,8 @@ on_cpu_limit(int sig)
 void
 mw_guard_install(guint64 memory_limit)
 {
-	const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT};
+	/* SIGTRAP: g_error() and failed g_malloc() end in G_BREAKPOINT */
+	const int crash_signals[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP};
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
