@@ -314,6 +314,16 @@ mw_message_new_stream(MwMessage *msg)
 	return g_mime_stream_fs_new_with_bounds(fd, 0, (gint64) msg->size);
 }
 
+/* parse_stream - a message from @stream, or NULL when GMime finds none */
+static GMimeMessage *
+parse_stream(GMimeStream *stream)
+{
+	g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
+
+	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+	return g_mime_parser_construct_message(parser, NULL);
+}
+
 GMimeMessage *
 mw_message_parse_mime(MwMessage *msg, GError **error)
 {
@@ -323,13 +333,23 @@ mw_message_parse_mime(MwMessage *msg, GError **error)
 			    g_strerror(errno));
 		return NULL;
 	}
-	g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(stream);
-	g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
-	GMimeMessage *mime = g_mime_parser_construct_message(parser, NULL);
-	if (mime == NULL) {
+	GMimeMessage *mime = parse_stream(stream);
+	if (mime != NULL)
+		return mime;
+	/*
+	 * GMime finds no header block (the first line is no header, e.g. a
+	 * message that is only text): read it the way a mail reader shows it,
+	 * as a body without headers, so that every module still sees it (and
+	 * a module that cannot judge a message does not defer it for ever).
+	 */
+	g_autoptr(GMimeStream) cat = g_mime_stream_cat_new();
+	g_autoptr(GMimeStream) empty = g_mime_stream_mem_new_with_buffer("\r\n", 2);
+	g_mime_stream_reset(stream);
+	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), empty);
+	g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), stream);
+	mime = parse_stream(cat);
+	if (mime == NULL)
 		g_set_error(error, MW_ERROR, MW_ERROR_PROTOCOL, "message cannot be parsed as MIME");
-		return NULL;
-	}
 	return mime;
 }
 

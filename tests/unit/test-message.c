@@ -127,6 +127,34 @@ START_TEST(test_parse_spooled)
 }
 END_TEST
 
+/*
+ * text without a header block (the first line is no header): GMime alone
+ * returns no message; it is read as a body without headers, in memory and
+ * spooled alike
+ */
+START_TEST(test_parse_no_header_block)
+{
+	static const char text[] = "this is not a message at all\r\n\r\nsecond paragraph\r\n";
+
+	for (gsize threshold = 8; threshold <= 4096; threshold += 4088) {
+		g_autoptr(MwMessage) msg = mw_message_new(g_get_tmp_dir(), threshold);
+		ck_assert(mw_message_append(msg, (const guint8 *) text, strlen(text), NULL));
+		mw_message_seal(msg, NULL);
+		g_autoptr(GError) error = NULL;
+		GMimeMessage *mime = mw_message_get_mime(msg, &error);
+		ck_assert_msg(mime != NULL, "%s", error ? error->message : "");
+		ck_assert_ptr_null(g_mime_message_get_subject(mime));
+		GMimeObject *body = g_mime_message_get_mime_part(mime);
+		ck_assert(GMIME_IS_PART(body));
+		g_autoptr(GMimeStream) out = g_mime_stream_mem_new();
+		g_mime_data_wrapper_write_to_stream(g_mime_part_get_content(GMIME_PART(body)), out);
+		GByteArray *bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(out));
+		g_autofree char *got = g_strndup((const char *) bytes->data, bytes->len);
+		ck_assert_str_eq(got, text);
+	}
+}
+END_TEST
+
 /* LF-only input with a preamble and an epilogue: GMime keeps those as they were */
 static const char lf_sample[] = "From: a@example.org\n"
 				"Content-Type: multipart/mixed; boundary=\"b1\"\n"
@@ -185,6 +213,7 @@ main(void)
 	tcase_add_test(tc, test_spool_leaves_no_file);
 	tcase_add_test(tc, test_spool_dir_missing);
 	tcase_add_test(tc, test_parse_spooled);
+	tcase_add_test(tc, test_parse_no_header_block);
 	tcase_add_loop_test(tc, test_from_mime_crlf, 0, 2);
 	tcase_add_test(tc, test_dup_head_and_file);
 	suite_add_tcase(s, tc);
