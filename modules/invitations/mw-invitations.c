@@ -153,26 +153,7 @@ invitations_check(MwModule *module, GError **error)
 	g_autoptr(MwInvUsers) users = mw_inv_users_open(module->core->directory, error);
 	if (users == NULL)
 		return FALSE;
-	const char *path = module->core->calendars + strlen("dir:");
-	g_autofree char *parent = g_path_get_dirname(path);
-	const char *probe = g_file_test(path, G_FILE_TEST_EXISTS) ? path : parent;
-	if (!g_file_test(probe, G_FILE_TEST_IS_DIR) || access(probe, W_OK | X_OK) != 0) {
-		g_set_error(error, MW_ERROR, MW_ERROR_BACKEND,
-			    "calendars: %s is no writable folder", probe);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-/* auto_reply - an auto-reply or a bounce must never be answered (RFC 3834) */
-static gboolean
-auto_reply(GMimeMessage *mime)
-{
-	const char *value = g_mime_object_get_header(GMIME_OBJECT(mime), "Auto-Submitted");
-	if (value == NULL)
-		return FALSE;
-	g_autofree char *v = g_strstrip(g_ascii_strdown(value, -1));
-	return !g_str_has_prefix(v, "no");
+	return mw_calstore_check(module->core->calendars, error);
 }
 
 /* organizer_is_sender - ORGANIZER (or its SENT-BY) of every component is @sender */
@@ -239,7 +220,7 @@ invitations_process(MwModule *module, MwTxn *txn, GError **error)
 		.sender = txn->envelope->sender != NULL ? txn->envelope->sender : "",
 		.message_id = g_mime_message_get_message_id(mime),
 	};
-	ctx.no_reply = *ctx.sender == '\0' || auto_reply(mime);
+	ctx.no_reply = *ctx.sender == '\0' || mw_itip_is_auto_reply(mime);
 	gboolean is_reply = g_str_equal(itip->method, "REPLY");
 	if (!is_reply && inv->verify_organizer && !organizer_is_sender(itip, ctx.sender)) {
 		mw_txn_log(txn, G_LOG_LEVEL_WARNING,

@@ -157,29 +157,7 @@ resources_check(MwModule *module, GError **error)
 	g_autoptr(MwDirectory) dir = mw_directory_open(module->core->directory, error);
 	if (dir == NULL)
 		return FALSE;
-	/* probe the calendar folder without creating it (--check-config may run as root) */
-	const char *path = module->core->calendars + strlen("dir:");
-	g_autofree char *parent = g_path_get_dirname(path);
-	const char *probe = g_file_test(path, G_FILE_TEST_EXISTS) ? path : parent;
-	if (!g_file_test(probe, G_FILE_TEST_IS_DIR) || access(probe, W_OK | X_OK) != 0) {
-		g_set_error(error, MW_ERROR, MW_ERROR_BACKEND,
-			    "calendars: %s is no writable folder", probe);
-		return FALSE;
-	}
-	return TRUE;
-}
-
-/* auto_reply - an auto-reply or a bounce must never be answered (RFC 3834) */
-static gboolean
-auto_reply(GMimeMessage *mime)
-{
-	const char *value = g_mime_object_get_header(GMIME_OBJECT(mime), "Auto-Submitted");
-	if (value != NULL) {
-		g_autofree char *v = g_strstrip(g_ascii_strdown(value, -1));
-		if (!g_str_has_prefix(v, "no"))
-			return TRUE;
-	}
-	return FALSE;
+	return mw_calstore_check(module->core->calendars, error);
 }
 
 /* lists_entry - whether a component of @itip names @entry (attendee, or organizer for REPLY) */
@@ -283,7 +261,7 @@ resources_process(MwModule *module, MwTxn *txn, GError **error)
 		.sender = txn->envelope->sender != NULL ? txn->envelope->sender : "",
 		.message_id = g_mime_message_get_message_id(mime),
 	};
-	ctx.no_reply = *ctx.sender == '\0' || auto_reply(mime);
+	ctx.no_reply = *ctx.sender == '\0' || mw_itip_is_auto_reply(mime);
 	mw_itip_time_init(&ctx.t, res->zone);
 	g_autoptr(GString) note = g_string_new(NULL);
 	ctx.note = note;

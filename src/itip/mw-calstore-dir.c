@@ -494,3 +494,31 @@ mw_calstore_open(const char *spec, GError **error)
 	store->root = g_strdup(root);
 	return mw_calstore_new(&dir_backend, store);
 }
+
+/**
+ * mw_calstore_check:
+ * @spec: as for mw_calstore_open()
+ * The probe of `--check-config`: the store's folder (or, when it does not
+ * exist yet, the folder it would be created in) is a writable folder.
+ * Creates nothing: the check may run as root, the workers as another user.
+ * Returns: FALSE with MW_ERROR_CONFIG or MW_ERROR_BACKEND, as mw_calstore_open()
+ */
+gboolean
+mw_calstore_check(const char *spec, GError **error)
+{
+	if (spec == NULL || !g_str_has_prefix(spec, "dir:") || spec[4] == '\0') {
+		g_set_error(error, MW_ERROR, MW_ERROR_CONFIG,
+			    "calendars: '%s' is not a supported store (dir:PATH)",
+			    spec != NULL ? spec : "");
+		return FALSE;
+	}
+	const char *path = spec + 4;
+	g_autofree char *parent = g_path_get_dirname(path);
+	const char *probe = g_file_test(path, G_FILE_TEST_EXISTS) ? path : parent;
+	if (!g_file_test(probe, G_FILE_TEST_IS_DIR) || access(probe, W_OK | X_OK) != 0) {
+		g_set_error(error, MW_ERROR, MW_ERROR_BACKEND,
+			    "calendars: %s is no writable folder", probe);
+		return FALSE;
+	}
+	return TRUE;
+}

@@ -67,12 +67,7 @@ cache_free(CalCache *cache)
 	g_free(cache);
 }
 
-/**
- * mw_calstore_open:
- * @spec: "dir:PATH" (the folder is created when missing)
- * Returns: (transfer full): the store; MW_ERROR_CONFIG for a bad spec,
- *   MW_ERROR_BACKEND when the folder cannot be used
- */
+/* mw_calstore_new - (transfer full) a store on @backend, which owns @data */
 MwCalStore *
 mw_calstore_new(const MwCalStoreBackend *backend, gpointer data)
 {
@@ -84,12 +79,7 @@ mw_calstore_new(const MwCalStoreBackend *backend, gpointer data)
 	return store;
 }
 
-/**
- * mw_calstore_open:
- * @spec: "dir:PATH" (the folder is created when missing)
- * Returns: (transfer full): the store; MW_ERROR_CONFIG for a bad spec,
- *   MW_ERROR_BACKEND when the folder cannot be used
- */
+/* mw_calstore_free - closes @store (NULL is allowed) */
 void
 mw_calstore_free(MwCalStore *store)
 {
@@ -116,7 +106,7 @@ mw_calstore_lock(MwCalStore *store, const char *calendar, guint timeout_ms, GErr
 	return lock;
 }
 
-/* mw_calstore_lock - lock @calendar for check-and-book (waits up to @timeout_ms) */
+/* mw_calstore_unlock - releases @lock (NULL is allowed) */
 void
 mw_calstore_unlock(MwCalLock *lock)
 {

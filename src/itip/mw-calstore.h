@@ -74,6 +74,8 @@ typedef struct {
  *   MW_ERROR_BACKEND when the folder cannot be used
  */
 MwCalStore *mw_calstore_open(const char *spec, GError **error);
+/* mw_calstore_check - --check-config's probe of @spec; creates nothing */
+gboolean mw_calstore_check(const char *spec, GError **error);
 MwCalStore *mw_calstore_new(const MwCalStoreBackend *backend, gpointer data);
 void mw_calstore_free(MwCalStore *store);
 

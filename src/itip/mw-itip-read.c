@@ -356,3 +356,18 @@ mw_itip_compare(icalcomponent *a, icalcomponent *b)
 		return da < db ? -1 : 1;
 	return 0;
 }
+
+/**
+ * mw_itip_is_auto_reply:
+ * An auto-reply or a bounce (Auto-Submitted other than "no", RFC 3834) must
+ * never be answered: two auto-responders would answer each other for ever.
+ */
+gboolean
+mw_itip_is_auto_reply(GMimeMessage *message)
+{
+	const char *value = g_mime_object_get_header(GMIME_OBJECT(message), "Auto-Submitted");
+	if (value == NULL)
+		return FALSE;
+	g_autofree char *v = g_strstrip(g_ascii_strdown(value, -1));
+	return !g_str_has_prefix(v, "no");
+}

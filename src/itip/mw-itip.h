@@ -103,6 +103,9 @@ GPtrArray *mw_itip_read_message(GMimeMessage *message, guint flags);
 /* mw_itip_read_text - the same for one iCalendar text; appends to @out, skipping UIDs in @seen */
 void mw_itip_read_text(const char *text, guint flags, GHashTable *seen, GPtrArray *out);
 
+/* mw_itip_is_auto_reply - Auto-Submitted says @message is automatic: never answer it */
+gboolean mw_itip_is_auto_reply(GMimeMessage *message);
+
 /* mw_itip_get_master - the component without RECURRENCE-ID, or NULL */
 icalcomponent *mw_itip_get_master(icalcomponent *vcal);
 /* mw_itip_get_instance - the component whose RECURRENCE-ID is @rid (seconds), or NULL */

@@ -13,6 +13,7 @@
 
 #include "itip-test.h"
 #include "mw-calstore.h"
+#include "mw-error.h"
 
 static char *root;
 static char *spec;
@@ -173,6 +174,29 @@ START_TEST(test_bad_spec)
 }
 END_TEST
 
+/* --check-config's probe: a writable folder, or the folder it would be made in; creates nothing */
+START_TEST(test_check)
+{
+	g_autoptr(GError) error = NULL;
+	ck_assert(mw_calstore_check(spec, &error));
+	g_autofree char *later = g_strconcat(spec, "/not-yet", NULL);
+	ck_assert(mw_calstore_check(later, &error));
+	ck_assert(!g_file_test(later + 4, G_FILE_TEST_EXISTS));
+	g_autofree char *deep = g_strconcat(spec, "/a/b", NULL);
+	ck_assert(!mw_calstore_check(deep, &error));
+	ck_assert(g_error_matches(error, MW_ERROR, MW_ERROR_BACKEND));
+	g_clear_error(&error);
+	g_autofree char *file = g_build_filename(root, "file", NULL);
+	ck_assert(g_file_set_contents(file, "x", 1, NULL));
+	g_autofree char *file_spec = g_strconcat("dir:", file, NULL);
+	ck_assert(!mw_calstore_check(file_spec, &error));
+	ck_assert(g_error_matches(error, MW_ERROR, MW_ERROR_BACKEND));
+	g_clear_error(&error);
+	ck_assert(!mw_calstore_check("caldav:https://x", &error));
+	ck_assert(g_error_matches(error, MW_ERROR, MW_ERROR_CONFIG));
+}
+END_TEST
+
 static Suite *
 calstore_suite(void)
 {
@@ -184,6 +208,7 @@ calstore_suite(void)
 	tcase_add_test(tc, test_busy_cache_sees_changes_by_hand);
 	tcase_add_test(tc, test_lock_excludes);
 	tcase_add_test(tc, test_bad_spec);
+	tcase_add_test(tc, test_check);
 	suite_add_tcase(suite, tc);
 	return suite;
 }

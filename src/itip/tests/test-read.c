@@ -204,6 +204,30 @@ START_TEST(test_zones)
 }
 END_TEST
 
+/* Auto-Submitted other than "no" (any case, spaces, parameters) marks an automatic message */
+START_TEST(test_auto_reply)
+{
+	static const struct {
+		const char *value;
+		gboolean automatic;
+	} cases[] = {
+		{NULL, FALSE},
+		{"no", FALSE},
+		{" No ", FALSE},
+		{"auto-replied", TRUE},
+		{"Auto-Generated; owner-email=x@example.org", TRUE},
+		{"", TRUE},
+	};
+	for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_autoptr(GMimeMessage) message = g_mime_message_new(TRUE);
+		if (cases[i].value != NULL)
+			g_mime_object_set_header(GMIME_OBJECT(message), "Auto-Submitted",
+						 cases[i].value, NULL);
+		ck_assert_msg(mw_itip_is_auto_reply(message) == cases[i].automatic, "case %u", i);
+	}
+}
+END_TEST
+
 static Suite *
 read_suite(void)
 {
@@ -219,6 +243,7 @@ read_suite(void)
 	tcase_add_test(tc, test_methods_and_dtstart);
 	tcase_add_test(tc, test_master_and_instances_grouped);
 	tcase_add_test(tc, test_zones);
+	tcase_add_test(tc, test_auto_reply);
 	suite_add_tcase(suite, tc);
 	return suite;
 }
