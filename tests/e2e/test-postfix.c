@@ -163,17 +163,6 @@ trace(const char *what)
 	fprintf(stderr, "e2e: %7.3f s %s\n", (double) (now_ms() - t0) / 1000.0, what);
 }
 
-/* read_text - a file's contents, "" when unreadable */
-static char *
-read_text(const char *path)
-{
-	char *text = NULL;
-
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return g_strdup("");
-	return text;
-}
-
 /* tail_lines - the last @n lines of @text */
 static const char *
 tail_lines(const char *text, guint n)
@@ -484,8 +473,8 @@ guardian_main(int fd)
 		stop_mailwarden(g_array_index(daemons, pid_t, i), &forced);
 	}
 	stop_postfix(e2e->pf_conf, out, why);
-	pf_text = read_text(e2e->pf_log);
-	mw_text = read_text(mwt->log);
+	pf_text = mwt_read_text(e2e->pf_log);
+	mw_text = mwt_read_text(mwt->log);
 	fprintf(stderr,
 		"e2e: the test ended without a clean teardown; stopped mailwarden and Postfix%s%s; "
 		"kept %s\n"
@@ -521,81 +510,10 @@ guardian_start(void)
 
 /* --- logs ---------------------------------------------------------------------- */
 
-/* line_has_all - whether @line contains every needle */
-static gboolean
-line_has_all(const char *line, GPtrArray *needles)
-{
-	for (guint i = 0; i < needles->len; i++)
-		if (strstr(line, g_ptr_array_index(needles, i)) == NULL)
-			return FALSE;
-	return TRUE;
-}
-
-/* collect - the NULL-terminated variadic needles */
-static GPtrArray *
-collect(const char *first, va_list ap)
-{
-	GPtrArray *needles = g_ptr_array_new();
-
-	for (const char *n = first; n != NULL; n = va_arg(ap, const char *))
-		g_ptr_array_add(needles, (gpointer) n);
-	return needles;
-}
-
-/* pf_log_find - the first line of Postfix's log with every needle, or NULL */
-static char *
-pf_log_find(GPtrArray *needles)
-{
-	g_autofree char *text = read_text(e2e->pf_log);
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-
-	for (guint i = 0; lines[i] != NULL; i++)
-		if (line_has_all(lines[i], needles))
-			return g_strdup(lines[i]);
-	return NULL;
-}
-
-/*
- * pf_log_wait - wait (up to WAIT_MS, scaled) for a line of Postfix's log that
- * contains every needle; returns it or NULL
- */
-static char *G_GNUC_NULL_TERMINATED
-pf_log_wait(const char *needle, ...)
-{
-	g_autoptr(GPtrArray) needles = NULL;
-	gint64 deadline = now_ms() + mwt_scale(WAIT_MS);
-	va_list ap;
-
-	va_start(ap, needle);
-	needles = collect(needle, ap);
-	va_end(ap);
-	for (;;) {
-		char *line = pf_log_find(needles);
-
-		if (line != NULL || now_ms() > deadline)
-			return line;
-		g_usleep(50 * 1000);
-	}
-}
-
+/* pf_log_wait - a line of Postfix's log with every needle, waiting up to WAIT_MS (scaled) */
+#define pf_log_wait(...) mwt_file_wait(e2e->pf_log, WAIT_MS, __VA_ARGS__)
 /* pf_log_count - lines of Postfix's log that contain every needle */
-static guint G_GNUC_NULL_TERMINATED
-pf_log_count(const char *needle, ...)
-{
-	g_autoptr(GPtrArray) needles = NULL;
-	g_autofree char *text = read_text(e2e->pf_log);
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-	guint n = 0;
-	va_list ap;
-
-	va_start(ap, needle);
-	needles = collect(needle, ap);
-	va_end(ap);
-	for (guint i = 0; lines[i] != NULL; i++)
-		if (line_has_all(lines[i], needles))
-			n++;
-	return n;
-}
+#define pf_log_count(...) mwt_file_count(e2e->pf_log, __VA_ARGS__)
 
 /*
  * mw_summary - mailwarden's summary line for the Postfix queue id @qid (it
@@ -866,7 +784,7 @@ postfix_start(uid_t uid, gid_t gid)
 		rc = postfix_cmd("start", &out);
 		if (rc == 0)
 			break;
-		log = read_text(e2e->pf_log);
+		log = mwt_read_text(e2e->pf_log);
 		E2E_ASSERT(attempt < 3 && strstr(log, "Address already in use") != NULL,
 			   "postfix -c %s start: exit %d: %s (see the log below)", e2e->pf_conf, rc,
 			   out);
@@ -1069,7 +987,7 @@ e2e_teardown(void)
 	trace("stopped");
 
 	/* Postfix never failed, bounced or panicked; no bounce reached the sender */
-	pf_text = read_text(e2e->pf_log);
+	pf_text = mwt_read_text(e2e->pf_log);
 	lines = g_strsplit(pf_text, "\n", -1);
 	for (guint i = 0; lines[i] != NULL; i++) {
 		if (strstr(lines[i], " fatal: ") != NULL || strstr(lines[i], " panic: ") != NULL ||
@@ -1082,7 +1000,7 @@ e2e_teardown(void)
 	if (bounces->len > 0)
 		g_string_append_printf(problem, "%u bounce(s) in the sender's Maildir; ",
 				       bounces->len);
-	mw_text = read_text(mwt->log);
+	mw_text = mwt_read_text(mwt->log);
 	if (strstr(mw_text, "ERROR: AddressSanitizer") != NULL ||
 	    strstr(mw_text, "runtime error:") != NULL)
 		g_string_append(problem, "sanitizer report in mailwarden's log; ");
@@ -1195,11 +1113,6 @@ static GPtrArray *
 wait_maildir(const char *box, guint n, gboolean deferrals_expected)
 {
 	gint64 deadline = now_ms() + mwt_scale(WAIT_MS);
-	g_autoptr(GPtrArray) bounced = g_ptr_array_new();
-	g_autoptr(GPtrArray) deferred = g_ptr_array_new();
-
-	g_ptr_array_add(bounced, (gpointer) "status=bounced");
-	g_ptr_array_add(deferred, (gpointer) "status=deferred");
 	for (;;) {
 		GPtrArray *files = maildir_files(box);
 		g_autofree char *bounce = NULL;
@@ -1208,9 +1121,11 @@ wait_maildir(const char *box, guint n, gboolean deferrals_expected)
 		if (files->len >= n)
 			return files;
 		g_ptr_array_unref(files);
-		bounce = pf_log_find(bounced);
+		bounce = mwt_file_line(e2e->pf_log, "status=bounced", (char *) NULL);
 		E2E_ASSERT(bounce == NULL, "Postfix bounced: %s", bounce);
-		defer = deferrals_expected ? NULL : pf_log_find(deferred);
+		defer = deferrals_expected
+				? NULL
+				: mwt_file_line(e2e->pf_log, "status=deferred", (char *) NULL);
 		E2E_ASSERT(defer == NULL, "Postfix deferred: %s", defer);
 		E2E_ASSERT(now_ms() < deadline, "%s/new did not get %u message(s) within %u ms",
 			   box, n, mwt_scale(WAIT_MS));
@@ -1647,7 +1562,7 @@ START_TEST(test_smtputf8)
 		E2E_ASSERT(strstr(g_ptr_array_index(received, i), " with UTF8SMTP") != NULL,
 			   "not received with SMTPUTF8: %s",
 			   (char *) g_ptr_array_index(received, i));
-	text = read_text(e2e->pf_log);
+	text = mwt_read_text(e2e->pf_log);
 	E2E_ASSERT(strstr(text, "5.6.7") == NULL, "Postfix logged a 5.6.7: %s",
 		   strstr(text, "5.6.7"));
 	E2E_ASSERT(received->len == 2, "%u Received fields", received->len);

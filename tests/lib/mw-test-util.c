@@ -102,9 +102,8 @@ write_all(int fd, const void *data, gsize len)
 	return TRUE;
 }
 
-/* read_text - a file's contents or "" */
-static char *
-read_text(const char *path)
+char *
+mwt_read_text(const char *path)
 {
 	char *text = NULL;
 
@@ -123,7 +122,7 @@ log_tail(guint n)
 
 	if (mwt == NULL)
 		return g_strdup("");
-	text = read_text(mwt->log);
+	text = mwt_read_text(mwt->log);
 	p = text + strlen(text);
 	while (p > text) {
 		p--;
@@ -373,7 +372,7 @@ rm_rf(const char *path)
 static char *
 sanitizer_report(void)
 {
-	g_autofree char *text = read_text(mwt->log);
+	g_autofree char *text = mwt_read_text(mwt->log);
 	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
 	static const char *const markers[] = {"ERROR: AddressSanitizer",
 					      "runtime error:", "AddressSanitizer:DEADLYSIGNAL"};
@@ -432,7 +431,7 @@ mwt_teardown(void)
 	sanitizer = sanitizer_report();
 	if (problem == NULL && sanitizer != NULL)
 		problem = g_strdup_printf("sanitizer report in %s: %s", mwt->log, sanitizer);
-	log_text = read_text(mwt->log);
+	log_text = mwt_read_text(mwt->log);
 	if (strstr(log_text, "LeakSanitizer") != NULL)
 		fprintf(stderr, "mwt: note: LeakSanitizer report in %s\n", mwt->log);
 	if (problem != NULL) {
@@ -698,7 +697,7 @@ wait_ready(guint16 port, pid_t *pid, const char *what, const char *log)
 
 		if (waitpid(*pid, &status, WNOHANG) == *pid) {
 			g_autofree char *how = describe_status(status);
-			g_autofree char *tail = log != NULL ? read_text(log) : g_strdup("");
+			g_autofree char *tail = log != NULL ? mwt_read_text(log) : g_strdup("");
 			guardian_tell("U %d\n", (int) *pid);
 			*pid = 0;
 			FAIL("%s exited (%s) before answering on port %u; log:\n%s", what, how,
@@ -715,7 +714,7 @@ wait_ready(guint16 port, pid_t *pid, const char *what, const char *log)
 			}
 		}
 		if (now_ms() > deadline) {
-			g_autofree char *tail = log != NULL ? read_text(log) : g_strdup("");
+			g_autofree char *tail = log != NULL ? mwt_read_text(log) : g_strdup("");
 			FAIL("%s did not answer on port %u within %u ms%s; log:\n%s", what, port,
 			     mwt_scale(10000),
 			     port_owner_ok(port, *pid) ? ""
@@ -849,9 +848,9 @@ mwt_run(const char *stdin_path, char **out, char **err, const char *argv0, ...)
 	kill(-pid, SIGKILL);
 	guardian_tell("U %d\n", (int) pid);
 	if (out != NULL)
-		*out = read_text(out_path);
+		*out = mwt_read_text(out_path);
 	if (err != NULL)
-		*err = read_text(err_path);
+		*err = mwt_read_text(err_path);
 	if (status == -1 || WIFSIGNALED(status))
 		return -1;
 	return WEXITSTATUS(status);
@@ -937,7 +936,7 @@ char *
 mwt_sink_events(void)
 {
 	g_autofree char *path = g_build_filename(mwt->sink_dir, "events.log", NULL);
-	return read_text(path);
+	return mwt_read_text(path);
 }
 
 guint
@@ -1037,7 +1036,7 @@ mwt_env_param(const char *args, const char *name)
 char *
 mwt_log_text(void)
 {
-	return read_text(mwt->log);
+	return mwt_read_text(mwt->log);
 }
 
 /* line_matches - whether @line contains every needle of @needles */
@@ -1061,43 +1060,102 @@ collect(const char *first, va_list ap)
 	return needles;
 }
 
+/* find_line - the first line of @path with every needle, or NULL; counts them in @count */
+static char *
+find_line(const char *path, GPtrArray *needles, guint *count)
+{
+	g_autofree char *text = mwt_read_text(path);
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	char *found = NULL;
+
+	for (guint i = 0; lines[i] != NULL; i++) {
+		if (!line_matches(lines[i], needles))
+			continue;
+		if (count == NULL)
+			return g_strdup(lines[i]);
+		if (found == NULL)
+			found = g_strdup(lines[i]);
+		(*count)++;
+	}
+	return found;
+}
+
+/* wait_line - find_line, again every 20 ms for up to @timeout_ms (scaled) */
+static char *
+wait_line(const char *path, guint timeout_ms, GPtrArray *needles)
+{
+	gint64 deadline = now_ms() + mwt_scale(timeout_ms);
+
+	for (;;) {
+		char *line = find_line(path, needles, NULL);
+
+		if (line != NULL || now_ms() > deadline)
+			return line;
+		g_usleep(20 * 1000);
+	}
+}
+
 char *
-mwt_log_wait(guint timeout_ms, const char *needle, ...)
+mwt_file_line(const char *path, const char *needle, ...)
 {
 	g_autoptr(GPtrArray) needles = NULL;
-	gint64 deadline = now_ms() + mwt_scale(timeout_ms);
 	va_list ap;
 
 	va_start(ap, needle);
 	needles = collect(needle, ap);
 	va_end(ap);
-	for (;;) {
-		g_autofree char *text = mwt_log_text();
-		g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-		for (guint i = 0; lines[i] != NULL; i++)
-			if (line_matches(lines[i], needles))
-				return g_strdup(lines[i]);
-		if (now_ms() > deadline)
-			return NULL;
-		g_usleep(20 * 1000);
-	}
+	return find_line(path, needles, NULL);
+}
+
+char *
+mwt_file_wait(const char *path, guint timeout_ms, const char *needle, ...)
+{
+	g_autoptr(GPtrArray) needles = NULL;
+	va_list ap;
+
+	va_start(ap, needle);
+	needles = collect(needle, ap);
+	va_end(ap);
+	return wait_line(path, timeout_ms, needles);
 }
 
 guint
-mwt_log_count(const char *needle, ...)
+mwt_file_count(const char *path, const char *needle, ...)
 {
 	g_autoptr(GPtrArray) needles = NULL;
-	g_autofree char *text = mwt_log_text();
-	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
 	guint n = 0;
 	va_list ap;
 
 	va_start(ap, needle);
 	needles = collect(needle, ap);
 	va_end(ap);
-	for (guint i = 0; lines[i] != NULL; i++)
-		if (line_matches(lines[i], needles))
-			n++;
+	g_free(find_line(path, needles, &n));
+	return n;
+}
+
+char *
+mwt_log_wait(guint timeout_ms, const char *needle, ...)
+{
+	g_autoptr(GPtrArray) needles = NULL;
+	va_list ap;
+
+	va_start(ap, needle);
+	needles = collect(needle, ap);
+	va_end(ap);
+	return wait_line(mwt->log, timeout_ms, needles);
+}
+
+guint
+mwt_log_count(const char *needle, ...)
+{
+	g_autoptr(GPtrArray) needles = NULL;
+	guint n = 0;
+	va_list ap;
+
+	va_start(ap, needle);
+	needles = collect(needle, ap);
+	va_end(ap);
+	g_free(find_line(mwt->log, needles, &n));
 	return n;
 }
 

@@ -148,6 +148,18 @@ char *mwt_log_wait(guint timeout_ms, const char *needle, ...) G_GNUC_NULL_TERMIN
 /* mwt_log_count - how many log lines contain every needle */
 guint mwt_log_count(const char *needle, ...) G_GNUC_NULL_TERMINATED;
 
+/* --- any text file (another program's log) ------------------------------- */
+
+/* mwt_read_text - (transfer full) the contents of @path, "" when unreadable */
+char *mwt_read_text(const char *path);
+/* mwt_file_line - the first line of @path containing every needle, or NULL */
+char *mwt_file_line(const char *path, const char *needle, ...) G_GNUC_NULL_TERMINATED;
+/* mwt_file_wait - mwt_file_line, retried for up to @timeout_ms (scaled) */
+char *mwt_file_wait(const char *path, guint timeout_ms, const char *needle,
+		    ...) G_GNUC_NULL_TERMINATED;
+/* mwt_file_count - how many lines of @path contain every needle */
+guint mwt_file_count(const char *path, const char *needle, ...) G_GNUC_NULL_TERMINATED;
+
 /* --- the SMTP/LMTP client ------------------------------------------------ */
 
 typedef struct {
