@@ -75,7 +75,7 @@ main(int argc, char **argv)
 	if (config_path == NULL)
 		config_path = g_strdup(MW_DEFAULT_CONFIG);
 
-	mw_log_init(FALSE, verbose);
+	mw_log_init(FALSE, NULL, verbose);
 	g_mime_init();
 	MwConfig *config = mw_config_load(config_path, (const char *const *) overrides, &error);
 	if (config == NULL) {
@@ -83,7 +83,7 @@ main(int argc, char **argv)
 			error->message);
 		return 1;
 	}
-	mw_log_init(config->syslog, verbose);
+	mw_log_init(config->syslog, config->syslog_socket, verbose);
 
 	int rc;
 	if (argc > 1) {

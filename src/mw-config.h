@@ -44,6 +44,7 @@ struct _MwConfig {
 	char *directory;
 	char *calendars;
 	gboolean syslog;
+	char *syslog_socket;
 	char *user;
 	char *metrics;
 	int ambiguous_mime;          /* MwAmbiguousAction */

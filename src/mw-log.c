@@ -7,8 +7,9 @@
  * DESCRIPTION
  *	GLib structured logging with one writer: to stderr as
  *	"mailwarden[PID]: level: text" (foreground, systemd's journal), or to
- *	syslog with the mail facility so that `grep QUEUEID /var/log/mail.log`
- *	shows Postfix's and mailwarden's lines together. Debug and info lines
+ *	syslog with the mail facility (mw-syslog, on `syslog_socket`) so that
+ *	`grep QUEUEID /var/log/mail.log` shows Postfix's and mailwarden's
+ *	lines together. Debug and info lines
  *	are only written in verbose mode (-v) or with G_MESSAGES_DEBUG.
  *	Each line is written with one write(2), so lines from several worker
  *	processes never interleave.
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "mw-log.h"
+#include "mw-syslog.h"
 
 /* process-wide logging settings, set once at startup before workers fork */
 static gboolean log_syslog;
@@ -80,10 +82,12 @@ writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer u
 	if (domain != NULL && g_str_has_prefix(domain, "mailwarden-"))
 		module = domain + strlen("mailwarden-");
 	if (log_syslog) {
-		if (module != NULL)
-			syslog(level_priority(level), "%s: %s", module, message);
-		else
-			syslog(level_priority(level), "%s", message);
+		if (module != NULL) {
+			g_autofree char *text = g_strdup_printf("%s: %s", module, message);
+			mw_syslog_send(level_priority(level), text);
+		} else {
+			mw_syslog_send(level_priority(level), message);
+		}
 		return G_LOG_WRITER_HANDLED;
 	}
 	const char *name = level_name(level);
@@ -102,13 +106,16 @@ writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer u
 }
 
 void
-mw_log_init(gboolean use_syslog, gboolean verbose)
+mw_log_init(gboolean use_syslog, const char *syslog_socket, gboolean verbose)
 {
 	log_syslog = use_syslog;
 	log_verbose = verbose;
 	static gboolean installed;
+	/* a syslog daemon that is not up yet is tried again at each line */
 	if (use_syslog)
-		openlog("mailwarden", LOG_PID | LOG_NDELAY, LOG_MAIL);
+		mw_syslog_open(syslog_socket, LOG_MAIL);
+	else
+		mw_syslog_close();
 	if (!installed)
 		g_log_set_writer_func(writer, NULL, NULL);
 	installed = TRUE;

@@ -5,8 +5,8 @@
 
 G_BEGIN_DECLS
 
-/* mw_log_init - install the log writer: stderr, or syslog with the mail facility */
-void mw_log_init(gboolean use_syslog, gboolean verbose);
+/* mw_log_init - install the log writer: stderr, or syslog (mail facility) on @syslog_socket */
+void mw_log_init(gboolean use_syslog, const char *syslog_socket, gboolean verbose);
 
 /* mw_log_queue - a structured log line carrying MAILWARDEN_QUEUE_ID */
 void mw_log_queue(GLogLevelFlags level, const char *queue_id, const char *fmt, ...)
