@@ -27,6 +27,7 @@
 
 #include "mw-error.h"
 #include "mw-message.h"
+#include "mw-message-stream.h"
 
 struct _MwMessage {
 	gint refcount;
@@ -168,48 +169,30 @@ mw_message_new_from_file(const char *path, const char *spool_dir, GError **error
 	return g_steal_pointer(&msg);
 }
 
-/* stream_to_message - copy a GMime stream into a new message */
-static MwMessage *
-stream_to_message(GMimeStream *stream, const char *spool_dir, GError **error)
-{
-	g_autoptr(MwMessage) msg = mw_message_new(spool_dir, MW_MESSAGE_MEMORY_THRESHOLD);
-	g_autofree guint8 *buf = g_malloc(65536);
-	g_mime_stream_reset(stream);
-	for (;;) {
-		gssize n = g_mime_stream_read(stream, (char *) buf, 65536);
-		if (n < 0) {
-			g_set_error(error, MW_ERROR, MW_ERROR_IO, "cannot serialize message");
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		if (!mw_message_append(msg, buf, (gsize) n, error))
-			return NULL;
-	}
-	mw_message_seal(msg, NULL);
-	return g_steal_pointer(&msg);
-}
-
 MwMessage *
 mw_message_new_from_mime(GMimeObject *mime, const char *spool_dir, GError **error)
 {
-	/* serialize into a temporary file-backed or memory stream, then take the bytes;
-	 * the format options force CRLF so the result is valid SMTP DATA */
+	/* written straight into the new message (mw-message-stream): memory up to the
+	 * threshold, then the spool; the format options force CRLF, valid SMTP DATA */
 	g_autoptr(GMimeFormatOptions) options = g_mime_format_options_new();
 	g_mime_format_options_set_newline_format(options, GMIME_NEWLINE_FORMAT_DOS);
-	g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
+	g_autoptr(GMimeStream) out = mw_message_stream_new(spool_dir);
 	/* GMime 3.2 writes multipart preambles and epilogues with their original
 	 * (possibly bare LF) line ends even in DOS format: a unix2dos filter makes
 	 * every line end CRLF, as SMTP DATA must be */
-	g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(mem);
+	g_autoptr(GMimeStream) filtered = g_mime_stream_filter_new(out);
 	g_autoptr(GMimeFilter) crlf = g_mime_filter_unix2dos_new(FALSE);
 	g_mime_stream_filter_add(GMIME_STREAM_FILTER(filtered), crlf);
-	if (g_mime_object_write_to_stream(mime, options, filtered) < 0 ||
-	    g_mime_stream_flush(filtered) < 0) {
-		g_set_error(error, MW_ERROR, MW_ERROR_IO, "cannot serialize message");
+	gboolean written = g_mime_object_write_to_stream(mime, options, filtered) >= 0 &&
+			   g_mime_stream_flush(filtered) >= 0;
+	g_autoptr(GError) why = NULL;
+	g_autoptr(MwMessage) msg = mw_message_stream_finish(out, &why);
+	if (msg == NULL || !written) {
+		g_set_error(error, MW_ERROR, MW_ERROR_IO, "cannot serialize message%s%s",
+			    why != NULL ? ": " : "", why != NULL ? why->message : "");
 		return NULL;
 	}
-	return stream_to_message(mem, spool_dir, error);
+	return g_steal_pointer(&msg);
 }
 
 MwMessage *

@@ -15,6 +15,7 @@
 
 #include <glib/gstdio.h>
 
+#include "mw-error.h"
 #include "mw-message.h"
 
 /* fill - deterministic bytes including NULs, CR and LF */
@@ -155,6 +156,64 @@ START_TEST(test_parse_no_header_block)
 }
 END_TEST
 
+/* big_message - a message with a text body of about @size bytes of "x" lines */
+static MwMessage *
+big_message(gsize size)
+{
+	g_autoptr(GString) text = g_string_new("From: a@example.org\r\nSubject: big\r\n\r\n");
+	while (text->len < size)
+		g_string_append(text,
+				"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n");
+	return mw_message_new_from_bytes((const guint8 *) text->str, text->len);
+}
+
+/*
+ * an edited tree is written straight into the new message: past the memory
+ * threshold it is spooled, with the same bytes GMime writes
+ */
+START_TEST(test_from_mime_spools)
+{
+	g_autoptr(MwMessage) in = big_message(3 * MW_MESSAGE_MEMORY_THRESHOLD);
+	GMimeMessage *mime = mw_message_get_mime(in, NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MwMessage) out =
+		mw_message_new_from_mime(GMIME_OBJECT(mime), g_get_tmp_dir(), &error);
+	ck_assert_msg(out != NULL, "%s", error ? error->message : "");
+	ck_assert(mw_message_is_spooled(out));
+	g_autoptr(GMimeFormatOptions) options = g_mime_format_options_new();
+	g_mime_format_options_set_newline_format(options, GMIME_NEWLINE_FORMAT_DOS);
+	g_autofree char *expected = g_mime_object_to_string(GMIME_OBJECT(mime), options);
+	ck_assert_uint_eq(mw_message_get_size(out), strlen(expected));
+	g_autofree guint8 *got = g_malloc(strlen(expected) + 1);
+	gsize have = 0;
+	for (gssize n; have < strlen(expected); have += (gsize) n) {
+		n = mw_message_read(out, have, got + have, strlen(expected) - have, NULL);
+		ck_assert_int_gt(n, 0);
+	}
+	ck_assert(memcmp(got, expected, strlen(expected)) == 0);
+	/* a small one stays in memory */
+	g_autoptr(MwMessage) small_in = big_message(100);
+	GMimeMessage *small = mw_message_get_mime(small_in, NULL);
+	g_autoptr(MwMessage) mem =
+		mw_message_new_from_mime(GMIME_OBJECT(small), g_get_tmp_dir(), NULL);
+	ck_assert(mem != NULL && !mw_message_is_spooled(mem));
+}
+END_TEST
+
+/* a spool that cannot be written: NULL with the reason, not a truncated message */
+START_TEST(test_from_mime_spool_error)
+{
+	g_autoptr(MwMessage) in = big_message(2 * MW_MESSAGE_MEMORY_THRESHOLD);
+	GMimeMessage *mime = mw_message_get_mime(in, NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(MwMessage) out =
+		mw_message_new_from_mime(GMIME_OBJECT(mime), "/nonexistent/mw-spool", &error);
+	ck_assert_ptr_null(out);
+	ck_assert(g_error_matches(error, MW_ERROR, MW_ERROR_IO));
+	ck_assert_msg(strstr(error->message, "spool") != NULL, "%s", error->message);
+}
+END_TEST
+
 /* LF-only input with a preamble and an epilogue: GMime keeps those as they were */
 static const char lf_sample[] = "From: a@example.org\n"
 				"Content-Type: multipart/mixed; boundary=\"b1\"\n"
@@ -214,6 +273,8 @@ main(void)
 	tcase_add_test(tc, test_spool_dir_missing);
 	tcase_add_test(tc, test_parse_spooled);
 	tcase_add_test(tc, test_parse_no_header_block);
+	tcase_add_test(tc, test_from_mime_spools);
+	tcase_add_test(tc, test_from_mime_spool_error);
 	tcase_add_loop_test(tc, test_from_mime_crlf, 0, 2);
 	tcase_add_test(tc, test_dup_head_and_file);
 	suite_add_tcase(s, tc);
