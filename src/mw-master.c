@@ -278,19 +278,42 @@ prepare_state_dir(const MwConfig *config, GError **error)
 	return TRUE;
 }
 
-/* daemonize - classic double fork, stdio to /dev/null */
-static gboolean
+/*
+ * daemonize - classic double fork, stdio to /dev/null; the process that was
+ * started waits on a pipe until the daemon calls daemon_ready() (pid file
+ * written), so that `mailwarden -d` returns only once the daemon is up (exit
+ * 0), or 1 when it died first. Returns the write end of that pipe (in the
+ * daemon), or -1 with @error.
+ */
+static int
 daemonize(GError **error)
 {
+	int ready[2];
+	if (pipe2(ready, O_CLOEXEC) < 0) {
+		g_set_error(error, MW_ERROR, MW_ERROR_IO, "pipe: %s", g_strerror(errno));
+		return -1;
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		g_set_error(error, MW_ERROR, MW_ERROR_IO, "fork: %s", g_strerror(errno));
-		return FALSE;
+		close(ready[0]);
+		close(ready[1]);
+		return -1;
 	}
-	if (pid > 0)
-		_exit(0);
+	if (pid > 0) {
+		char byte = 0;
+		ssize_t n;
+		close(ready[1]);
+		do
+			n = read(ready[0], &byte, 1);
+		while (n < 0 && errno == EINTR);
+		_exit(n == 1 ? 0 : 1);
+	}
+	close(ready[0]);
 	setsid();
 	pid = fork();
+	if (pid < 0)
+		_exit(1);
 	if (pid > 0)
 		_exit(0);
 	int fd = open("/dev/null", O_RDWR);
@@ -301,7 +324,20 @@ daemonize(GError **error)
 		if (fd > 2)
 			close(fd);
 	}
-	return TRUE;
+	return ready[1];
+}
+
+/* daemon_ready - tell the process that started us that the daemon is up */
+static void
+daemon_ready(int fd)
+{
+	if (fd < 0)
+		return;
+	ssize_t n;
+	do
+		n = write(fd, "R", 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
 }
 
 typedef struct {
@@ -454,7 +490,8 @@ mw_master_run(MwConfig *config, const MwMasterOptions *options)
 		mw_config_free(config);
 		return 2;
 	}
-	if (options->daemonize && !daemonize(&error)) {
+	int ready_fd = -1;
+	if (options->daemonize && (ready_fd = daemonize(&error)) < 0) {
 		g_warning("%s", error != NULL ? error->message : "unknown error");
 		return 2;
 	}
@@ -465,6 +502,7 @@ mw_master_run(MwConfig *config, const MwMasterOptions *options)
 			g_clear_error(&error);
 		}
 	}
+	daemon_ready(ready_fd);
 
 	/* block the signals we handle; ppoll() opens them in the loop */
 	sigset_t mask, old;
