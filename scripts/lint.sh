@@ -24,7 +24,9 @@ echo "== cppcheck"
 cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability --inline-suppr \
 	--suppress=missingIncludeSystem -D__GNUC__ \
 	-D'G_DEFINE_AUTOPTR_CLEANUP_FUNC(a,b)=' -D'G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(a,b)=' \
-	-D'G_GNUC_PRINTF(a,b)=' -D'G_GNUC_NORETURN=' -DG_BEGIN_DECLS= -DG_END_DECLS= \
+	-D'G_GNUC_PRINTF(a,b)=' -D'G_GNUC_FORMAT(a)=' -D'G_GNUC_NORETURN=' \
+	-D'G_DECLARE_FINAL_TYPE(a,b,c,d,e)=' -D'G_DEFINE_TYPE(a,b,c)=' \
+	-DG_BEGIN_DECLS= -DG_END_DECLS= \
 	-Isrc -Isrc/smtp -Itests/lib $(git ls-files 'src/*.c' 'modules/*.c' 'tests/*.c') || status=1
 
 exit $status

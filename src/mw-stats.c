@@ -88,7 +88,7 @@ static int
 module_slot(const char *name)
 {
 	const MwModuleClass *const *all = mw_registry_get();
-	for (int i = 0; all[i] != NULL && i < MAX_MODULES; i++) {
+	for (int i = 0; i < MAX_MODULES && all[i] != NULL; i++) {
 		if (g_str_equal(all[i]->name, name))
 			return i;
 	}
@@ -212,7 +212,7 @@ mw_stats_format(void)
 	const MwModuleClass *const *all = mw_registry_get();
 	g_string_append(out, "# HELP mailwarden_module_verdicts_total Recipients given a verdict, "
 			     "by module.\n# TYPE mailwarden_module_verdicts_total counter\n");
-	for (int m = 0; all[m] != NULL && m < MAX_MODULES; m++) {
+	for (int m = 0; m < MAX_MODULES && all[m] != NULL; m++) {
 		for (int v = MW_VERDICT_CONSUMED; v <= MW_VERDICT_TEMPFAIL; v++)
 			g_string_append_printf(
 				out,
@@ -223,14 +223,14 @@ mw_stats_format(void)
 	}
 	g_string_append(out, "# HELP mailwarden_module_errors_total Times a module could not do "
 			     "its job.\n# TYPE mailwarden_module_errors_total counter\n");
-	for (int m = 0; all[m] != NULL && m < MAX_MODULES; m++)
+	for (int m = 0; m < MAX_MODULES && all[m] != NULL; m++)
 		g_string_append_printf(out,
 				       "mailwarden_module_errors_total{module=\"%s\"} "
 				       "%" G_GUINT64_FORMAT "\n",
 				       all[m]->name, get(&stats->module_errors[m]));
 	g_string_append(out, "# HELP mailwarden_module_duration_seconds Time per module and "
 			     "message.\n# TYPE mailwarden_module_duration_seconds histogram\n");
-	for (int m = 0; all[m] != NULL && m < MAX_MODULES; m++) {
+	for (int m = 0; m < MAX_MODULES && all[m] != NULL; m++) {
 		g_autofree char *labels = g_strdup_printf("module=\"%s\"", all[m]->name);
 		format_histogram(out, "mailwarden_module_duration_seconds", labels,
 				 &stats->module_time[m]);

@@ -192,7 +192,8 @@ mw_res_mark(icalcomponent *comp, const MwDirEntry *entry, icalparameter_partstat
 	icalproperty *att =
 		mw_itip_find_attendee(comp, entry->address, (const char *const *) entry->aliases);
 	if (att == NULL) {
-		att = mw_itip_set_partstat(comp, entry->address, entry->name, partstat);
+		/* added with the PARTSTAT, without RSVP */
+		mw_itip_set_partstat(comp, entry->address, entry->name, partstat);
 	} else {
 		icalproperty_remove_parameter_by_kind(att, ICAL_PARTSTAT_PARAMETER);
 		icalproperty_add_parameter(att, icalparameter_new_partstat(partstat));

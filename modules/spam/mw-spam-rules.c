@@ -205,7 +205,9 @@ parse_line(const char *line, GHashTable *names, GError **error)
 	}
 	rule->name = g_steal_pointer(&name);
 	g_hash_table_add(names, rule->name);
-	return g_ptr_array_steal_index(guard, 0);
+	/* the guard lets go: the caller owns the rule from here */
+	g_ptr_array_steal_index(guard, 0);
+	return rule;
 }
 
 MwSpamRules *

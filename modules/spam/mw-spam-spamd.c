@@ -46,7 +46,13 @@ mw_spam_spamd_parse(const char *reply, MwSpamResult *result, GError **error)
 		sep != NULL ? g_strndup(reply, (gsize) (sep - reply)) : g_strdup(reply);
 	const char *body = sep != NULL ? sep + sep_len : "";
 	g_auto(GStrv) lines = g_strsplit(head, "\n", -1);
-	if (lines[0] == NULL || !status_ok(g_strstrip(lines[0]), error))
+	if (lines[0] == NULL) {
+		/* spamd closed without a word, or the reply starts with a blank line */
+		g_set_error(error, MW_ERROR, MW_ERROR_BACKEND,
+			    "spamd replied without a status line");
+		return FALSE;
+	}
+	if (!status_ok(g_strstrip(lines[0]), error))
 		return FALSE;
 	gboolean have_score = FALSE;
 	double score = 0;

@@ -218,10 +218,10 @@ mw_itip_reply_calendar(const MwItipReplySpec *spec)
 		icalcomponent_free(alarm);
 	}
 	/* the replying attendee, and the delegate when delegating; nobody else */
-	icalproperty *mine = mw_itip_set_partstat(comp, spec->attendee, NULL, spec->partstat);
+	mw_itip_set_partstat(comp, spec->attendee, NULL, spec->partstat);
 	if (spec->partstat == ICAL_PARTSTAT_DELEGATED && spec->delegate != NULL)
 		mw_itip_delegate(comp, spec->attendee, spec->delegate, spec->delegate_name);
-	mine = mw_itip_find_attendee(comp, spec->attendee, NULL);
+	icalproperty *mine = mw_itip_find_attendee(comp, spec->attendee, NULL);
 	icalproperty *delegate = spec->partstat == ICAL_PARTSTAT_DELEGATED && spec->delegate != NULL
 					 ? mw_itip_find_attendee(comp, spec->delegate, NULL)
 					 : NULL;

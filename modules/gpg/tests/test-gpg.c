@@ -499,8 +499,9 @@ START_TEST(test_address_case_and_newest_key)
 {
 	static const char *const rcpts[] = {"ALICE@Example.ORG", "grace@example.org",
 					    "judy@example.org",
-					    "Stra\xc3\x9f"
-					    "e@example.org",
+					    /* split: "\x9fe" would be one escape */
+					    ("Stra\xc3\x9f"
+					     "e@example.org"),
 					    NULL};
 	g_autoptr(MwConfig) config = config_ok("gpg", NULL);
 	g_autoptr(GBytes) original = bytes_of(simple_text);
@@ -690,7 +691,7 @@ START_TEST(test_disabled_while_running)
 	g_autoptr(MwTxn) before = run(config, rcpts, original);
 	ck_assert_str_eq(note(before), "encrypted:1");
 	ck_assert_msg(gpgt_gpg(keyring, NULL, NULL, &err, "--edit-key", "bob@example.org",
-			       "disable", "quit", NULL) == 0,
+			       "disable", "quit", (char *) NULL) == 0,
 		      "%s", err);
 	g_autoptr(MwTxn) after = run(config, rcpts, original);
 	ck_assert_str_eq(note(after), "nokey");
@@ -729,7 +730,7 @@ sign(const char *data)
 	g_autoptr(GBytes) out = NULL;
 	g_autofree char *err = NULL;
 	ck_assert_msg(gpgt_gpg(gpgt->secret, in, &out, &err, "--local-user", "alice@example.org",
-			       "--armor", "--detach-sign", NULL) == 0,
+			       "--armor", "--detach-sign", (char *) NULL) == 0,
 		      "signing: %s", err);
 	g_autofree char *text = g_strndup(g_bytes_get_data(out, NULL), g_bytes_get_size(out));
 	/* CRLF, like everything else in the message */
@@ -746,7 +747,7 @@ verify(const char *signature, const char *data, char **status_out)
 	ck_assert(g_file_set_contents(sig_path, signature, -1, NULL));
 	ck_assert(g_file_set_contents(data_path, data, -1, NULL));
 	int rc = gpgt_gpg(gpgt->secret, NULL, NULL, status_out, "--status-fd", "2", "--verify",
-			  sig_path, data_path, NULL);
+			  sig_path, data_path, (char *) NULL);
 	return rc == 0 && strstr(*status_out, "[GNUPG:] GOODSIG") != NULL;
 }
 
@@ -817,7 +818,7 @@ START_TEST(test_clearsigned_stays_verifiable)
 	g_autoptr(GBytes) clearsigned = NULL;
 	g_autofree char *err = NULL;
 	ck_assert_msg(gpgt_gpg(gpgt->secret, body_in, &clearsigned, &err, "--local-user",
-			       "alice@example.org", "--clearsign", NULL) == 0,
+			       "alice@example.org", "--clearsign", (char *) NULL) == 0,
 		      "%s", err);
 	g_autofree char *body =
 		g_strndup(g_bytes_get_data(clearsigned, NULL), g_bytes_get_size(clearsigned));
@@ -841,7 +842,7 @@ START_TEST(test_clearsigned_stays_verifiable)
 	g_autofree char *status = NULL;
 	g_clear_pointer(&err, g_free);
 	int rc = gpgt_gpg(gpgt->secret, inner_body, NULL, &status, "--status-fd", "2", "--verify",
-			  NULL);
+			  (char *) NULL);
 	ck_assert_msg(rc == 0 && strstr(status, "GOODSIG") != NULL, "%s", status);
 }
 END_TEST

@@ -291,7 +291,7 @@ START_TEST(test_sighup_directory)
 	mwt_smtp_cmd_expect(open, 354, "DATA");
 	g_autofree char *text = g_strconcat(
 		res_test_directory, "[resource:newroom@example.org]\nname = New Room\n", NULL);
-	g_autofree char *dir = mwt_write_file("directory.conf", text, -1);
+	g_free(mwt_write_file("directory.conf", text, -1));
 	guint before = mwt_log_count("configuration reloaded", NULL);
 	ck_assert_int_eq(kill(mwt->daemon, SIGHUP), 0);
 	for (guint i = 0; i < 200 && mwt_log_count("configuration reloaded", NULL) <= before; i++)

@@ -307,7 +307,7 @@ START_TEST(test_cancel_and_instances)
 		res_itip("CANCEL", "s1", 2, "20260704T080000Z",
 			 "TZID=Europe/Berlin:20260713T100000", "TZID=Europe/Berlin:20260713T110000",
 			 ALICE, "room102@example.org", "STATUS:CANCELLED\r\n", NULL);
-	g_autoptr(MwTxn) t8 = run(ALICE, "room102@example.org", all);
+	mw_txn_free(run(ALICE, "room102@example.org", all));
 	ck_assert_uint_eq(res_bookings(&env, "room102@example.org"), 2);
 	g_autoptr(icalcomponent) gone = res_booking(&env, "room102@example.org", "s1");
 	ck_assert_ptr_null(gone);
@@ -315,7 +315,7 @@ START_TEST(test_cancel_and_instances)
 	g_autofree char *stale =
 		res_itip("CANCEL", "x3", 0, "20260601T080000Z", "20260714T080000Z",
 			 "20260714T090000Z", ALICE, "room102@example.org", NULL, NULL);
-	g_autoptr(MwTxn) t9 = run(ALICE, "room102@example.org", stale);
+	mw_txn_free(run(ALICE, "room102@example.org", stale));
 	ck_assert_uint_eq(res_bookings(&env, "room102@example.org"), 2);
 	g_autoptr(icalcomponent) kept = res_booking(&env, "room102@example.org", "x3");
 	ck_assert_ptr_nonnull(kept);
@@ -592,9 +592,9 @@ START_TEST(test_expire)
 	g_autofree char *e = g_date_time_format(past, "%Y%m%dT140000Z");
 	g_autofree char *recent = res_itip("REQUEST", "e3", 0, "20200101T080000Z", s, e, ALICE,
 					   "room102@example.org", NULL, NULL);
-	g_autoptr(MwTxn) t1 = run(ALICE, "room102@example.org", old);
-	g_autoptr(MwTxn) t2 = run(ALICE, "room102@example.org", forever);
-	g_autoptr(MwTxn) t3 = run(ALICE, "room102@example.org", recent);
+	mw_txn_free(run(ALICE, "room102@example.org", old));
+	mw_txn_free(run(ALICE, "room102@example.org", forever));
+	mw_txn_free(run(ALICE, "room102@example.org", recent));
 	ck_assert_uint_eq(res_bookings(&env, "room102@example.org"), 3);
 	MwModule *module = mw_config_get_module(config, "resources");
 	g_autoptr(GError) error = NULL;

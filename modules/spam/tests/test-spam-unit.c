@@ -499,6 +499,17 @@ START_TEST(test_backend_replies)
 	g_clear_error(&error);
 	mw_spam_result_clear(&r);
 
+	/* spamd that hangs up without a word: an error, not a NULL one */
+	const char *empty[] = {"", "\r\n\r\nGTUBE\r\n"};
+	for (gsize i = 0; i < G_N_ELEMENTS(empty); i++) {
+		mw_spam_result_init(&r);
+		ck_assert(!mw_spam_spamd_parse(empty[i], &r, &error));
+		ck_assert_ptr_nonnull(error);
+		ck_assert_int_eq(error->code, MW_ERROR_BACKEND);
+		g_clear_error(&error);
+		mw_spam_result_clear(&r);
+	}
+
 	const char *json =
 		"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
 		"Transfer-Encoding: chunked\r\n\r\n"

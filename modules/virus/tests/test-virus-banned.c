@@ -20,6 +20,12 @@
 #include "mw-virus.h"
 #include "virus-test-lib.h"
 
+/* zip record signatures: bytes, not strings (written into binary buffers) */
+static const guint8 sig_local[] = {'P', 'K', 0x03, 0x04};
+static const guint8 sig_end[] = {'P', 'K', 0x05, 0x06};
+static const guint8 sig_zip64_end[] = {'P', 'K', 0x06, 0x06};
+static const guint8 sig_zip64_locator[] = {'P', 'K', 0x06, 0x07};
+
 static const char *const test_extensions[] = {"exe", ".SCR", "*.bat", "js", "tar.gz", NULL};
 static const char *const test_types[] = {"application/x-dosexec",
 					 "application/vnd.microsoft.portable-executable",
@@ -210,7 +216,8 @@ START_TEST(test_zip_prepended_data)
 	guint8 stub[777];
 
 	memset(stub, 'S', sizeof stub);
-	memcpy(stub, "MZ", 2);
+	stub[0] = 'M';
+	stub[1] = 'Z';
 	g_byte_array_append(sfx, stub, sizeof stub);
 	g_byte_array_append(sfx, g_bytes_get_data(zip, NULL), (guint) g_bytes_get_size(zip));
 	g_autoptr(GBytes) exe = g_byte_array_free_to_bytes(sfx);
@@ -259,8 +266,9 @@ START_TEST(test_zip_local_name_differs)
 	guint8 *data = g_memdup2(g_bytes_get_data(zip, NULL), g_bytes_get_size(zip));
 	len = g_bytes_get_size(zip);
 	/* the local header says photo.exe, the directory photo.jpg */
+	static const guint8 exe[] = {'e', 'x', 'e'};
 	gsize local = find(data, len, "photo.jpg", 9);
-	memcpy(data + local, "photo.exe", 9);
+	memcpy(data + local + 6, exe, sizeof exe);
 	g_autoptr(GPtrArray) list = mw_virus_zip_list(data, len, 100);
 	g_autofree char *got = names(list);
 
@@ -288,7 +296,7 @@ to_zip64(GBytes *zip)
 
 	g_byte_array_append(out, data, (guint) end);
 	guint64 rec_off = out->len;
-	memcpy(rec, "PK\x06\x06", 4);
+	memcpy(rec, sig_zip64_end, sizeof sig_zip64_end);
 	rec[4] = 44;
 	rec[24] = (guint8) count;
 	rec[32] = (guint8) count;
@@ -297,7 +305,7 @@ to_zip64(GBytes *zip)
 		rec[48 + i] = (guint8) (cd_off >> (8 * i));
 	}
 	g_byte_array_append(out, rec, sizeof rec);
-	memcpy(loc, "PK\x06\x07", 4);
+	memcpy(loc, sig_zip64_locator, sizeof sig_zip64_locator);
 	for (int i = 0; i < 8; i++)
 		loc[8 + i] = (guint8) (rec_off >> (8 * i));
 	loc[16] = 1;
@@ -350,8 +358,10 @@ START_TEST(test_zip_hostile_input)
 		guint8 *copy = g_memdup2(data, cut);
 		g_autoptr(GPtrArray) list = mw_virus_zip_list(copy, cut, 100);
 		for (guint i = 0; i < list->len; i++) {
-			g_autoptr(GBytes) out =
+			GBytes *out =
 				mw_virus_zip_extract(copy, cut, g_ptr_array_index(list, i), 4096);
+			if (out != NULL)
+				g_bytes_unref(out);
 		}
 		g_free(copy);
 	}
@@ -361,16 +371,18 @@ START_TEST(test_zip_hostile_input)
 		copy[pos] ^= 0xff;
 		g_autoptr(GPtrArray) list = mw_virus_zip_list(copy, len, 100);
 		for (guint i = 0; i < list->len; i++) {
-			g_autoptr(GBytes) out =
+			GBytes *out =
 				mw_virus_zip_extract(copy, len, g_ptr_array_index(list, i), 4096);
+			if (out != NULL)
+				g_bytes_unref(out);
 		}
 		g_free(copy);
 	}
 	guint8 junk[4096];
 	for (gsize i = 0; i < sizeof junk; i++)
 		junk[i] = (guint8) (i * 31 + 7);
-	memcpy(junk + 100, "PK\x05\x06", 4);
-	memcpy(junk + 2000, "PK\x03\x04", 4);
+	memcpy(junk + 100, sig_end, sizeof sig_end);
+	memcpy(junk + 2000, sig_local, sizeof sig_local);
 	g_autoptr(GPtrArray) list = mw_virus_zip_list(junk, sizeof junk, 100);
 	ck_assert_ptr_nonnull(list);
 }

@@ -638,7 +638,7 @@ START_TEST(test_section_conf)
 	ck_assert_msg(g_key_file_load_from_file(file, path, G_KEY_FILE_KEEP_COMMENTS, &error), "%s",
 		      error != NULL ? error->message : "?");
 	gsize n_keys = 0;
-	g_auto(GStrv) keys = g_key_file_get_keys(file, "virus", &n_keys, NULL);
+	g_strfreev(g_key_file_get_keys(file, "virus", &n_keys, NULL)); /* only their number */
 	guint n_options = 0;
 	for (const MwOption *opt = mw_virus_module.options; opt->key != NULL; opt++, n_options++) {
 		g_autofree char *value = g_key_file_get_value(file, "virus", opt->key, NULL);

@@ -28,10 +28,10 @@
 
 static const char *const one_rcpt[] = {"b@example.org", NULL};
 
-/* start - the daemon with modules = virus, the libclamav engine on a fresh database and
+/* start_db - the daemon with modules = virus, the libclamav engine on a fresh database and
  * @virus_keys in [virus]; returns the database path */
 static char *
-start(const char *keys, const char *virus_keys)
+start_db(const char *keys, const char *virus_keys)
 {
 	char *db = vt_make_db(mwt->dir);
 	g_autofree char *core = g_strdup_printf("modules = virus\nlocal_domains = example.org\n%s",
@@ -40,6 +40,13 @@ start(const char *keys, const char *virus_keys)
 						   virus_keys != NULL ? virus_keys : "");
 	mwt_start(2, core, section);
 	return db;
+}
+
+/* start - start_db() for a test that does not touch the database */
+static void
+start(const char *keys, const char *virus_keys)
+{
+	g_free(start_db(keys, virus_keys));
 }
 
 /* open_session - EHLO and an XFORWARD with the queue id Postfix would pass */
@@ -71,7 +78,7 @@ send_sentinel(MwtSmtp *s, guint n)
 
 START_TEST(test_clean_byte_identical)
 {
-	g_autofree char *db = start(NULL, NULL);
+	start(NULL, NULL);
 	g_autoptr(MwtSmtp) s = open_session("4XcleanQ1");
 	g_autoptr(GBytes) msg = vt_msg_plain("hello", "nothing to see");
 	g_autoptr(GBytes) got = NULL;
@@ -87,7 +94,7 @@ END_TEST
 
 START_TEST(test_discard)
 {
-	g_autofree char *db = start(NULL, NULL);
+	start(NULL, NULL);
 	g_autoptr(MwtSmtp) s = open_session("4XdiscQ1");
 	g_autoptr(GBytes) msg = vt_msg_eicar_body();
 
@@ -103,7 +110,7 @@ END_TEST
 
 START_TEST(test_reject)
 {
-	g_autofree char *db = start(NULL, "action = reject\n");
+	start(NULL, "action = reject\n");
 	g_autoptr(MwtSmtp) s = open_session("4XrejQ1");
 	g_autoptr(GBytes) msg = vt_msg_payload_zip();
 
@@ -116,7 +123,7 @@ END_TEST
 
 START_TEST(test_quarantine)
 {
-	g_autofree char *db = start(NULL, "action = quarantine\n");
+	start(NULL, "action = quarantine\n");
 	g_autoptr(MwtSmtp) s = open_session("4XquarQ1");
 	g_autoptr(GBytes) msg = vt_msg_payload_nested();
 
@@ -144,7 +151,7 @@ END_TEST
 
 START_TEST(test_notify_admin)
 {
-	g_autofree char *db = start(NULL, "notify_admin = virus-admin@example.org\n");
+	start(NULL, "notify_admin = virus-admin@example.org\n");
 	g_autoptr(MwtSmtp) s = open_session("4XnotQ1");
 	g_autoptr(GBytes) msg = vt_msg_eicar_attachment();
 
@@ -170,7 +177,7 @@ END_TEST
 START_TEST(test_notify_recipient)
 {
 	static const char *const rcpts[] = {"b@example.org", "x@other.test", NULL};
-	g_autofree char *db = start(NULL, "notify_recipient = true\n");
+	start(NULL, "notify_recipient = true\n");
 	g_autoptr(MwtSmtp) s = open_session("4XrcptQ1");
 	g_autoptr(GBytes) msg = vt_msg_payload_attachment();
 
@@ -193,7 +200,7 @@ END_TEST
 
 START_TEST(test_add_header)
 {
-	g_autofree char *db = start(NULL, "add_header = true\n");
+	start(NULL, "add_header = true\n");
 	g_autoptr(MwtSmtp) s = open_session("4XhdrQ1");
 	g_autoptr(GBytes) msg = vt_msg_plain("hello", "clean");
 
@@ -218,7 +225,7 @@ END_TEST
 
 START_TEST(test_banned_reject)
 {
-	g_autofree char *db = start(NULL, "action = reject\n");
+	start(NULL, "action = reject\n");
 	g_autoptr(MwtSmtp) s = open_session("4XbanQ1");
 	g_autoptr(GBytes) pdf = g_bytes_new_static("%PDF-1.4\n", 9);
 	g_autoptr(GBytes) msg = vt_msg_attachment("invoice.pdf.exe", "application/pdf", pdf);
@@ -300,7 +307,7 @@ END_TEST
 
 START_TEST(test_sighup_reloads_signatures)
 {
-	g_autofree char *db = start(NULL, NULL);
+	g_autofree char *db = start_db(NULL, NULL);
 	g_autoptr(GBytes) p5 = vt_payload(5);
 	g_autoptr(GBytes) msg = vt_msg_attachment("new.bin", "application/octet-stream", p5);
 	g_autoptr(MwtSmtp) first = open_session("4XhupQ1");

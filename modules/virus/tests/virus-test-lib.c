@@ -103,7 +103,8 @@ vt_pe(void)
 	d[0] = 'M';
 	d[1] = 'Z';
 	d[0x3c] = 0x40;
-	memcpy(d + 0x40, "PE\0\0", 4);
+	d[0x40] = 'P'; /* "PE\0\0" */
+	d[0x41] = 'E';
 	d[0x44] = 0x4c; /* machine 0x14c */
 	d[0x45] = 0x01;
 	d[0x46] = 1;    /* sections */

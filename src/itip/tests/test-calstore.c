@@ -61,7 +61,6 @@ START_TEST(test_put_get_remove)
 	ck_assert_ptr_nonnull(back);
 	ck_assert_str_eq(icalcomponent_get_uid(mw_itip_first_component(back)), uid);
 	/* the file is inside the calendar's folder */
-	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *folder = g_build_filename(root, "room101@example.org", NULL);
 	GDir *dir = g_dir_open(folder, 0, NULL);
 	ck_assert_ptr_nonnull(dir);
