@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: a normal build with every test (ctest), the same suite
 # built with AddressSanitizer + UndefinedBehaviorSanitizer, and the unit suites
-# under valgrind, then every libFuzzer target for a bounded time. Any failure or
-# sanitizer report fails the run.
+# under valgrind, then every libFuzzer target for a bounded time, and the
+# linters (clang-format, clang-tidy, cppcheck: scripts/lint.sh). Any failure,
+# sanitizer report or lint finding fails the run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -66,6 +67,15 @@ echo "== fuzzing (libFuzzer, ${FUZZ_RUNS:-50000} inputs per target from a fixed 
 ./scripts/fuzz.sh 2>&1 | tee build/fuzz.log
 passed=$((passed + $(grep -c ': Done ' build/fuzz.log || true)))
 failed=$((failed + $(grep -c 'FAILED\|fails again' build/fuzz.log || true)))
+
+echo "== lint (clang-format, clang-tidy, cppcheck)"
+if ./scripts/lint.sh build 2>&1 | tee build/lint.log; then
+	echo "lint: clean"
+	passed=$((passed + 1))
+else
+	echo "lint: FAILED"
+	failed=$((failed + 1))
+fi
 
 echo "summary: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
