@@ -10,8 +10,10 @@
  *	inside stays valid, an odd encoding is not "repaired"):
  *
  *	  inner entity (encrypted) = the protected header fields (From, To,
- *	    Cc, Subject, Date, raw) + every Content-* field (raw, in order) +
- *	    the blank line + the original body, untouched;
+ *	    Cc, Subject, Date, raw) + every Content-* field (raw, in order;
+ *	    Content-Type gets protected-headers="v1", or is added as the
+ *	    default text/plain with it) + the blank line + the original body,
+ *	    untouched;
  *	  outer message = every other header field (trace fields, Message-ID,
  *	    References, From, To, ... in their order, line ends made CRLF) +
  *	    MIME-Version + Content-Type: multipart/encrypted;
@@ -236,18 +238,76 @@ append_field_crlf(GByteArray *out, const Head *head, const Field *field)
 	}
 }
 
-/* build_inner_prefix - protected fields, Content-* fields, junk lines, then the blank line */
+/* is_content_type - whether @field is the Content-Type field */
+static gboolean
+is_content_type(const Head *head, const Field *field)
+{
+	const char *p = (const char *) head->bytes->data + field->start;
+	gsize len = field->end - field->start;
+	if (len < 13 || g_ascii_strncasecmp(p, "Content-Type", 12) != 0)
+		return FALSE;
+	for (gsize i = 12; i < len && p[i] != ':'; i++)
+		if (p[i] != ' ' && p[i] != '\t')
+			return FALSE;
+	return TRUE;
+}
+
+/*
+ * append_content_type_protected - the Content-Type field with the parameter
+ * protected-headers="v1" (draft-autocrypt-lamps-protected-headers): it tells
+ * the mail reader that the fields in front of it are the real ones
+ */
+static void
+append_content_type_protected(GByteArray *out, const Head *head, const Field *field)
+{
+	const guint8 *p = head->bytes->data + field->start;
+	gsize len = field->end - field->start;
+	gsize eol = 0;
+	if (len > 0 && p[len - 1] == '\n')
+		eol = len > 1 && p[len - 2] == '\r' ? 2 : 1;
+	g_byte_array_append(out, p, (guint) (len - eol));
+	static const char param[] = "; protected-headers=\"v1\"";
+	g_byte_array_append(out, (const guint8 *) param, sizeof param - 1);
+	if (eol > 0)
+		g_byte_array_append(out, p + len - eol, (guint) eol);
+	else
+		g_byte_array_append(out, (const guint8 *) "\r\n", 2);
+}
+
+/*
+ * build_inner_prefix - protected fields, Content-* fields (Content-Type marked
+ * protected-headers="v1", or added as the default text/plain so marked), junk
+ * lines, then the blank line
+ */
 static GByteArray *
 build_inner_prefix(const Head *head)
 {
 	static const FieldKind order[] = {FIELD_PROTECTED, FIELD_CONTENT, FIELD_JUNK};
 	GByteArray *out = g_byte_array_new();
+	gboolean marked = FALSE;
 
 	for (guint k = 0; k < G_N_ELEMENTS(order); k++) {
 		for (guint i = 0; i < head->fields->len; i++) {
 			const Field *field = &g_array_index(head->fields, Field, i);
-			if (field->kind == order[k])
+			if (field->kind != order[k])
+				continue;
+			if (!marked && field->kind == FIELD_CONTENT &&
+			    is_content_type(head, field)) {
+				append_content_type_protected(out, head, field);
+				marked = TRUE;
+			} else {
 				append_field_raw(out, head, field);
+			}
+		}
+		if (order[k] == FIELD_CONTENT && !marked) {
+			/* with the message's own line end: the inner entity keeps them */
+			static const char def[] = "Content-Type: text/plain; charset=us-ascii; "
+						  "protected-headers=\"v1\"";
+			gboolean lf =
+				head->has_blank && head->bytes->data[head->header_len] == '\n';
+			g_byte_array_append(out, (const guint8 *) def, sizeof def - 1);
+			g_byte_array_append(out, (const guint8 *) (lf ? "\n" : "\r\n"), lf ? 1 : 2);
+			marked = TRUE;
 		}
 	}
 	if (head->has_blank)

@@ -648,15 +648,22 @@ gpgt_assert_decrypts_to(GBytes *msg, const char *address, GBytes *original)
 	g_autoptr(GPtrArray) inner_fields = header_fields(inner_block);
 	g_autoptr(GPtrArray) outer_fields = header_fields(outer_block);
 	guint expected_inner = 0;
+	gboolean marked = FALSE;
 	for (guint i = 0; i < orig_fields->len; i++) {
 		const char *field = g_ptr_array_index(orig_fields, i);
 		gboolean in_inner = FALSE, in_outer = FALSE;
+		/* the first Content-Type says the fields before it are protected headers */
+		g_autofree char *want =
+			!marked && field_is(field, "Content-Type")
+				? g_strconcat(field, "; protected-headers=\"v1\"", NULL)
+				: g_strdup(field);
+		marked |= field_is(field, "Content-Type");
 		for (guint j = 0; j < inner_fields->len; j++)
-			in_inner |= strcmp(field, g_ptr_array_index(inner_fields, j)) == 0;
+			in_inner |= strcmp(want, g_ptr_array_index(inner_fields, j)) == 0;
 		for (guint j = 0; j < outer_fields->len; j++)
 			in_outer |= strcmp(field, g_ptr_array_index(outer_fields, j)) == 0;
 		if (field_content(field) || field_protected(field)) {
-			ck_assert_msg(in_inner, "inner entity lacks \"%s\":\n%s", field,
+			ck_assert_msg(in_inner, "inner entity lacks \"%s\":\n%s", want,
 				      inner_block);
 			expected_inner++;
 		}
@@ -665,6 +672,16 @@ gpgt_assert_decrypts_to(GBytes *msg, const char *address, GBytes *original)
 		else
 			ck_assert_msg(in_outer, "outer message lost \"%s\":\n%s", field,
 				      outer_block);
+	}
+	if (!marked) {
+		/* no Content-Type: the default one, marked, is added */
+		static const char def[] =
+			"Content-Type: text/plain; charset=us-ascii; protected-headers=\"v1\"";
+		gboolean found = FALSE;
+		for (guint j = 0; j < inner_fields->len; j++)
+			found |= strcmp(def, g_ptr_array_index(inner_fields, j)) == 0;
+		ck_assert_msg(found, "inner entity lacks \"%s\":\n%s", def, inner_block);
+		expected_inner++;
 	}
 	ck_assert_msg(inner_fields->len == expected_inner,
 		      "inner entity has %u fields, expected %u:\n%s", inner_fields->len,

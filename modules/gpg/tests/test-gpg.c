@@ -932,6 +932,8 @@ START_TEST(test_no_mime_headers_and_lf)
 	ck_assert_str_eq(inner_text, "From: sender@example.net\n"
 				     "To: alice@example.org\n"
 				     "Subject: plain old mail\n"
+				     "Content-Type: text/plain; charset=us-ascii; "
+				     "protected-headers=\"v1\"\n"
 				     "\n"
 				     "Just text.\n");
 	ck_assert_msg(strstr(outer_head, "X-Folded: one\r\n  two\r\n") != NULL, "%s", outer_head);
