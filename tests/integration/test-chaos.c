@@ -52,8 +52,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <glib/gstdio.h>
-
 #include "mw-test-util.h"
 
 #define WORKERS      6
@@ -103,8 +101,6 @@ static const char *const kind_names[] = {"clean", "discard", "quarantine", "reje
 /* the recipient whose public key is in the keyring, and the resource (no id in either) */
 #define PGP_RCPT  "pgp@example.org"
 #define ROOM_RCPT "room@example.org"
-#define EICAR     "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
-#define GTUBE     "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 
 static const char *const modes[] = {"ok", "tempfail-dot", "reject-dot", "close-in-data",
 				    ("stall-dot:" G_STRINGIFY(STALL))};
@@ -158,9 +154,9 @@ chaos_message(const char *id, Kind kind, GRand *rand)
 				       id, 1 + slot / 8, 9 + slot % 8, id, id, id);
 	} else {
 		if (kind == K_VIRUS)
-			g_string_append(s, EICAR "\r\n");
+			g_string_append(s, MWT_EICAR "\r\n");
 		else if (kind == K_SPAM)
-			g_string_append(s, GTUBE "\r\n");
+			g_string_append(s, MWT_GTUBE "\r\n");
 		lines = (guint) g_rand_int_range(rand, 1, 300);
 		for (guint i = 0; i < lines; i++)
 			g_string_append_printf(s, "%sline %u of %s\r\n", i % 7 == 0 ? "." : "", i,
@@ -634,21 +630,6 @@ expected_rcpts(const Msg *m)
 	return a;
 }
 
-/* run - @argv (a program in PATH, NULL-terminated), asserting exit 0 */
-static void
-run(const char *const *argv)
-{
-	g_autofree char *prog = g_find_program_in_path(argv[0]);
-	g_autofree char *out = NULL;
-	g_autofree char *err = NULL;
-	int rc;
-
-	ck_assert_msg(prog != NULL, "%s is not installed (see modules/*/packages.txt)", argv[0]);
-	rc = mwt_run(NULL, &out, &err, prog, argv[1], argv[2], argv[3], argv[4], argv[5], argv[6],
-		     argv[7], argv[8], argv[9], argv[10], NULL);
-	ck_assert_msg(rc == 0, "%s %s: exit %d\n%s%s", argv[0], argv[1], rc, out, err);
-}
-
 /*
  * module_sections - the real modules' backends in the test's directory: a
  * ClamAV database that knows EICAR, a keyring with PGP_RCPT's public key
@@ -658,52 +639,10 @@ run(const char *const *argv)
 static char *
 module_sections(void)
 {
-	g_autofree char *db = g_build_filename(mwt->dir, "clamav", NULL);
-	g_autofree char *secret = g_build_filename(mwt->dir, "gnupg-secret", NULL);
-	g_autofree char *keyring = g_build_filename(mwt->dir, "keyring", NULL);
-	g_autofree char *asc = g_build_filename(mwt->dir, "pgp.asc", NULL);
-	g_autoptr(GString) hex = g_string_new(NULL);
-	g_autofree char *ndb = NULL;
+	g_autofree char *db = mwt_make_clamav_db();
+	g_autofree char *keyring = mwt_make_keyring(PGP_RCPT);
 	g_autofree char *footer = NULL;
 
-	ck_assert_int_eq(g_mkdir(db, 0700), 0);
-	for (const char *p = EICAR; *p != '\0'; p++)
-		g_string_append_printf(hex, "%02x", (guchar) *p);
-	ndb = g_strdup_printf("%s/chaos.ndb", db);
-	{
-		g_autofree char *line = g_strdup_printf("Chaos.Eicar:0:*:%s\n", hex->str);
-		ck_assert(g_file_set_contents(ndb, line, -1, NULL));
-	}
-	ck_assert_int_eq(g_mkdir(secret, 0700), 0);
-	ck_assert_int_eq(g_mkdir(keyring, 0700), 0);
-	{
-		const char *gen[] = {"gpg",
-				     "--homedir",
-				     secret,
-				     "--batch",
-				     "--passphrase",
-				     "",
-				     "--quick-gen-key",
-				     "Chaos <" PGP_RCPT ">",
-				     "future-default",
-				     "default",
-				     "never"};
-		const char *export[] = {"gpg",      "--homedir", secret,     "--batch",
-					"--yes",    "--armor",   "--output", asc,
-					"--export", PGP_RCPT,    NULL};
-		const char *import[] = {
-			"gpg", "--homedir", keyring, "--batch", "--no-autostart", "--import", asc,
-			NULL,  NULL,        NULL,    NULL};
-		const char *kill1[] = {"gpgconf", "--homedir", secret, "--kill", "all", NULL,
-				       NULL,      NULL,        NULL,   NULL,     NULL};
-		const char *kill2[] = {"gpgconf", "--homedir", keyring, "--kill", "all", NULL,
-				       NULL,      NULL,        NULL,    NULL,     NULL};
-		run(gen);
-		run(export);
-		run(import);
-		run(kill1);
-		run(kill2);
-	}
 	g_free(mwt_write_file("directory.conf", "[resource:" ROOM_RCPT "]\nname = Room\n", -1));
 	footer = mwt_write_file("footer.txt", "-- \nchaos footer\n", -1);
 	return g_strdup_printf("[virus]\n"

@@ -148,6 +148,16 @@ char *mwt_log_wait(guint timeout_ms, const char *needle, ...) G_GNUC_NULL_TERMIN
 /* mwt_log_count - how many log lines contain every needle */
 guint mwt_log_count(const char *needle, ...) G_GNUC_NULL_TERMINATED;
 
+/* --- data for the real modules (mw-test-backends.c) ---------------------- */
+
+#define MWT_EICAR "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+#define MWT_GTUBE "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+
+/* mwt_make_clamav_db - (free it) DIR/clamav: a database that finds MWT_EICAR anywhere */
+char *mwt_make_clamav_db(void);
+/* mwt_make_keyring - (free it) DIR/keyring with a new public key for @address */
+char *mwt_make_keyring(const char *address);
+
 /* --- any text file (another program's log) ------------------------------- */
 
 /* mwt_read_text - (transfer full) the contents of @path, "" when unreadable */
