@@ -50,7 +50,6 @@
 #include "mw-gpg.h"
 
 /* a header block larger than this is not mail (Postfix's header_size_limit is 100 KiB) */
-#define MAX_HEADER_BLOCK (1024 * 1024)
 
 #define PREAMBLE "This is an OpenPGP/MIME encrypted message (RFC 4880 and 3156)"
 
@@ -146,25 +145,38 @@ parse_fields(Head *head)
 	}
 }
 
-/* find_blank_line - offset of the blank line ending the header block in @data[0, len), or -1 while
- * none is there yet; *@blank_len_out is its length ("\n" or "\r\n") */
+/*
+ * find_blank_line - offset of the blank line ending the header block in
+ * @data[0, len), or -1 while none is there yet; *@blank_len_out is its length
+ * ("\n" or "\r\n"). Called again as @data grows, it goes on where it stopped:
+ * *@line is the start of the line being read, *@scan where the search for its
+ * end continues (both 0 at first), so a header of any size is read once.
+ */
 static gssize
-find_blank_line(const guint8 *data, gsize len, gsize *blank_len_out)
+find_blank_line(const guint8 *data, gsize len, gsize *line, gsize *scan, gsize *blank_len_out)
 {
-	gsize pos = 0;
-	while (pos < len) {
-		if (data[pos] == '\n') {
-			*blank_len_out = 1;
-			return (gssize) pos;
+	while (*line < len) {
+		gsize pos = *line;
+		if (*scan == pos) {
+			if (data[pos] == '\n') {
+				*blank_len_out = 1;
+				return (gssize) pos;
+			}
+			if (data[pos] == '\r') {
+				if (pos + 1 >= len)
+					return -1; /* is it "\r\n"? the next read tells */
+				if (data[pos + 1] == '\n') {
+					*blank_len_out = 2;
+					return (gssize) pos;
+				}
+			}
 		}
-		if (data[pos] == '\r' && pos + 1 < len && data[pos + 1] == '\n') {
-			*blank_len_out = 2;
-			return (gssize) pos;
-		}
-		const guint8 *nl = memchr(data + pos, '\n', len - pos);
-		if (nl == NULL)
+		const guint8 *nl = memchr(data + *scan, '\n', len - *scan);
+		if (nl == NULL) {
+			*scan = len;
 			return -1;
-		pos = (gsize) (nl - data) + 1;
+		}
+		*line = *scan = (gsize) (nl - data) + 1;
 	}
 	return -1;
 }
@@ -177,9 +189,11 @@ read_head(MwMessage *msg, Head *head, GError **error)
 	guint8 chunk[16384];
 
 	head->bytes = g_byte_array_new();
+	gsize line = 0, scan = 0;
 	for (;;) {
 		gsize blank_len = 0;
-		gssize blank = find_blank_line(head->bytes->data, head->bytes->len, &blank_len);
+		gssize blank = find_blank_line(head->bytes->data, head->bytes->len, &line, &scan,
+					       &blank_len);
 		if (blank >= 0) {
 			head->header_len = (gsize) blank;
 			head->body_offset = (gsize) blank + blank_len;
@@ -191,11 +205,6 @@ read_head(MwMessage *msg, Head *head, GError **error)
 			head->header_len = head->bytes->len;
 			head->body_offset = head->bytes->len;
 			break;
-		}
-		if (head->bytes->len > MAX_HEADER_BLOCK) {
-			g_set_error(error, MW_ERROR, MW_ERROR_PROTOCOL,
-				    "the header block is larger than %u bytes", MAX_HEADER_BLOCK);
-			return FALSE;
 		}
 		gssize n = mw_message_read(msg, head->bytes->len, chunk, sizeof chunk, error);
 		if (n < 0)

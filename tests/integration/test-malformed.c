@@ -12,9 +12,11 @@
  *	"\r\n"), a 1 MB line, duplicate Content-Type headers, broken HTML and
  *	multipart/signed, bare LF, text with no header block.
  *
- *	- test_modules: each message goes through the daemon with the real
- *	  modules that need no backend (spam with the builtin engine, no SPF,
- *	  no Bayes; footer with apply_to = all) plus test_split and
+ *	- test_modules: each message goes through the daemon with every real
+ *	  module (virus on libclamav with an EICAR database, spam with the
+ *	  builtin engine, no SPF, no Bayes; resources and invitations with a
+ *	  room and a user; gpg with a key for the split recipient; footer with
+ *	  apply_to = all; every on_error = tempfail) plus test_split and
  *	  test_modify, to a split recipient and a plain one, once as it is and
  *	  once with X-Test-Modify: yes. Every message is answered 250 within a
  *	  bounded time (never a dropped connection, a hang, or a 4xx that would
@@ -33,11 +35,28 @@
 
 #include "mw-test-util.h"
 
-#define MODULE_KEYS                                                                                \
-	"modules = spam, footer, test_split, test_modify\n"                                        \
+#define MODULE_KEYS_FMT                                                                            \
+	"modules = virus, spam, resources, invitations, test_split, test_modify, gpg, footer\n"    \
 	"local_domains = example.org\n"                                                            \
-	"max_message_size = 52428800\n"
+	"max_message_size = 52428800\n"                                                            \
+	"directory = %s\n"                                                                         \
+	"calendars = dir:%s/calendars\n"
 #define MODULE_SECTIONS_FMT                                                                        \
+	"[virus]\n"                                                                                \
+	"engine = libclamav\n"                                                                     \
+	"database = %s\n"                                                                          \
+	"on_error = tempfail\n"                                                                    \
+	"\n"                                                                                       \
+	"[resources]\n"                                                                            \
+	"on_error = tempfail\n"                                                                    \
+	"\n"                                                                                       \
+	"[invitations]\n"                                                                          \
+	"on_error = tempfail\n"                                                                    \
+	"\n"                                                                                       \
+	"[gpg]\n"                                                                                  \
+	"keyring = %s\n"                                                                           \
+	"on_error = tempfail\n"                                                                    \
+	"\n"                                                                                       \
 	"[spam]\n"                                                                                 \
 	"engine = builtin\n"                                                                       \
 	"rules =\n"                                                                                \
@@ -401,10 +420,18 @@ static void
 write_module_config(void)
 {
 	static const char footer[] = "-- \nmalformed footer, sent through mailwarden\n";
+	static const char directory[] = "[user:split@example.org]\n"
+					"policy = ALL_MANUAL\n"
+					"[resource:room@example.org]\n"
+					"name = Room\n";
 	g_autofree char *footer_path = mwt_write_file("footer.txt", footer, -1);
-	g_autofree char *sections = g_strdup_printf(MODULE_SECTIONS_FMT, footer_path);
+	g_autofree char *directory_path = mwt_write_file("directory.conf", directory, -1);
+	g_autofree char *db = mwt_make_clamav_db();
+	g_autofree char *keyring = mwt_make_keyring("split@example.org");
+	g_autofree char *keys = g_strdup_printf(MODULE_KEYS_FMT, directory_path, mwt->dir);
+	g_autofree char *sections = g_strdup_printf(MODULE_SECTIONS_FMT, db, keyring, footer_path);
 
-	mwt_write_config(2, MODULE_KEYS, sections);
+	mwt_write_config(2, keys, sections);
 }
 
 /*
