@@ -468,6 +468,19 @@ static const MwCalStoreBackend dir_backend = {
 	.free = dir_free,
 };
 
+/* spec_root - the folder of a "dir:PATH" @spec, or NULL with MW_ERROR_CONFIG */
+static const char *
+spec_root(const char *spec, GError **error)
+{
+	if (spec == NULL || !g_str_has_prefix(spec, "dir:") || spec[4] == '\0') {
+		g_set_error(error, MW_ERROR, MW_ERROR_CONFIG,
+			    "calendars: '%s' is not a supported store (dir:PATH)",
+			    spec != NULL ? spec : "");
+		return NULL;
+	}
+	return spec + 4;
+}
+
 /**
  * mw_calstore_open:
  * @spec: "dir:PATH" (the folder is created when missing)
@@ -477,13 +490,9 @@ static const MwCalStoreBackend dir_backend = {
 MwCalStore *
 mw_calstore_open(const char *spec, GError **error)
 {
-	if (spec == NULL || !g_str_has_prefix(spec, "dir:") || spec[4] == '\0') {
-		g_set_error(error, MW_ERROR, MW_ERROR_CONFIG,
-			    "calendars: '%s' is not a supported store (dir:PATH)",
-			    spec != NULL ? spec : "");
+	const char *root = spec_root(spec, error);
+	if (root == NULL)
 		return NULL;
-	}
-	const char *root = spec + 4;
 	if (g_mkdir_with_parents(root, 0750) != 0 || access(root, W_OK | X_OK) != 0) {
 		int e = errno;
 		g_set_error(error, MW_ERROR, MW_ERROR_BACKEND, "calendars %s: %s", root,
@@ -506,13 +515,9 @@ mw_calstore_open(const char *spec, GError **error)
 gboolean
 mw_calstore_check(const char *spec, GError **error)
 {
-	if (spec == NULL || !g_str_has_prefix(spec, "dir:") || spec[4] == '\0') {
-		g_set_error(error, MW_ERROR, MW_ERROR_CONFIG,
-			    "calendars: '%s' is not a supported store (dir:PATH)",
-			    spec != NULL ? spec : "");
+	const char *path = spec_root(spec, error);
+	if (path == NULL)
 		return FALSE;
-	}
-	const char *path = spec + 4;
 	g_autofree char *parent = g_path_get_dirname(path);
 	const char *probe = g_file_test(path, G_FILE_TEST_EXISTS) ? path : parent;
 	if (!g_file_test(probe, G_FILE_TEST_IS_DIR) || access(probe, W_OK | X_OK) != 0) {
