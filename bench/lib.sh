@@ -289,6 +289,20 @@ bench_sink_count() {
 	[[ -n $n ]] || printf 0
 }
 
+# bench_gpg_keyring ADDRESS SECRET_HOME KEYRING_HOME - a new key for ADDRESS in SECRET_HOME (made
+# here, mode 700) and its public half imported into KEYRING_HOME (made here); the caller stops the
+# agents (gpgconf --homedir DIR --kill all) at its exit
+bench_gpg_keyring() {
+	local address=$1 secret=$2 keyring=$3 log=$BENCH_TMP/keygen.log
+	mkdir -m 700 "$secret" "$keyring"
+	gpg --homedir "$secret" --batch --passphrase '' --quick-gen-key "Bench <$address>" \
+		future-default default never >"$log" 2>&1 ||
+		{ cat "$log" >&2; bench_die "gpg could not generate the key"; }
+	gpg --homedir "$secret" --batch --export "$address" |
+		gpg --homedir "$keyring" --batch --no-autostart --import >>"$log" 2>&1 ||
+		{ cat "$log" >&2; bench_die "gpg could not import the key"; }
+}
+
 # ---------------------------------------------------------------- smtp-source
 
 # bench_source PORT SIZE SESSIONS COUNT LIMIT_SECONDS [EXTRA_OPTS...]

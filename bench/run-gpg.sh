@@ -81,13 +81,7 @@ if ! command -v gpg >/dev/null || ! command -v gpgconf >/dev/null; then bench_ap
 
 # ------------------------------------------------------------------ key, keyring, message
 
-mkdir -m 700 "$GPG_SECRET" "$GPG_KEYRING"
-gpg --homedir "$GPG_SECRET" --batch --passphrase '' --quick-gen-key 'Bench <to@example.org>' \
-	future-default default never >"$BENCH_TMP/keygen.log" 2>&1 ||
-	{ cat "$BENCH_TMP/keygen.log" >&2; bench_die "gpg could not generate the key"; }
-gpg --homedir "$GPG_SECRET" --batch --export to@example.org |
-	gpg --homedir "$GPG_KEYRING" --batch --no-autostart --import >>"$BENCH_TMP/keygen.log" 2>&1 ||
-	{ cat "$BENCH_TMP/keygen.log" >&2; bench_die "gpg could not import the key"; }
+bench_gpg_keyring to@example.org "$GPG_SECRET" "$GPG_KEYRING"
 cp -a "$GPG_KEYRING" "$GPG_TUNED"
 echo 'no-random-seed-file' >"$GPG_TUNED/gpg.conf"
 

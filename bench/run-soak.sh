@@ -23,7 +23,7 @@
 # Environment: MW_BUILD_DIR (default build/; measure a Release build), SOAK_SECONDS (3600),
 # SOAK_SAMPLE (60), SOAK_RATE (100 messages/s), SOAK_CLIENTS (4: fewer than the
 # workers, as docs/postfix.md asks of Postfix's concurrency; the garbage sessions need a free one), BENCH_KEEP=1 keeps the files.
-# shellcheck disable=SC2153
+# shellcheck disable=SC2119,SC2153
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,6 +44,7 @@ stop_agents() {
 		if [[ -d $home ]]; then gpgconf --homedir "$home" --kill all >/dev/null 2>&1 || true; fi
 	done
 }
+# shellcheck disable=SC2154 # soak_rc is set in the trap itself
 trap 'soak_rc=$?; stop_agents; (exit $soak_rc); bench_cleanup' EXIT
 
 bench_need_postfix_tools
@@ -66,13 +67,7 @@ EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
 } >"$DB/soak.hdb"
 printf 'Soak.Eicar.Body:0:*:%s\n' "$(printf '%s' "$EICAR" | od -An -v -tx1 | tr -d ' \n')" >"$DB/soak.ndb"
 
-mkdir -m 700 "$GPG_SECRET" "$KEYRING"
-gpg --homedir "$GPG_SECRET" --batch --passphrase '' --quick-gen-key 'Bob <bob@example.org>' \
-	future-default default never >"$BENCH_TMP/keygen.log" 2>&1 ||
-	{ cat "$BENCH_TMP/keygen.log" >&2; bench_die "gpg could not generate the key"; }
-gpg --homedir "$GPG_SECRET" --batch --export bob@example.org |
-	gpg --homedir "$KEYRING" --batch --no-autostart --import >>"$BENCH_TMP/keygen.log" 2>&1 ||
-	{ cat "$BENCH_TMP/keygen.log" >&2; bench_die "gpg could not import the key"; }
+bench_gpg_keyring bob@example.org "$GPG_SECRET" "$KEYRING"
 stop_agents
 
 cat >"$BENCH_TMP/directory.conf" <<'EOF'
