@@ -160,7 +160,15 @@ build(MwInvCtx *ctx, MwItip *itip, icalcomponent *comp, icalcomponent *stored,
 	return out;
 }
 
-/* policy_name - for the summary note */
+/* add_note - "ADDRESS=WORD" on the summary line: what became of the invitation for @user */
+static void
+add_note(MwInvCtx *ctx, const MwInvUser *user, const char *word)
+{
+	g_string_append_printf(ctx->note, "%s%s=%s", ctx->note->len > 0 ? "," : "", user->address,
+			       word);
+}
+
+/* outcome_word - for the summary note */
 static const char *
 outcome_word(icalparameter_partstat respond, gboolean update)
 {
@@ -228,6 +236,7 @@ mw_inv_request(MwInvCtx *ctx, MwItip *itip, const MwInvUser *user, MwInvOutcome 
 				   "invitations: %s: request %s is older than the stored copy, "
 				   "not applied",
 				   user->address, itip->uid);
+			add_note(ctx, user, "outdated");
 			*out = MW_INV_OUT_FORWARD;
 			return TRUE;
 		}
@@ -246,6 +255,7 @@ mw_inv_request(MwInvCtx *ctx, MwItip *itip, const MwInvUser *user, MwInvOutcome 
 				return FALSE;
 			mw_txn_log(ctx->txn, G_LOG_LEVEL_INFO,
 				   "invitations: %s: %s already applied", user->address, itip->uid);
+			add_note(ctx, user, "duplicate");
 			*out = MW_INV_OUT_PROCESSED;
 			for (guint i = 0; i < policies->len; i++) {
 				if (g_array_index(policies, guint, i) & MW_INV_FORWARD)
@@ -352,8 +362,7 @@ mw_inv_request(MwInvCtx *ctx, MwItip *itip, const MwInvUser *user, MwInvOutcome 
 		mark_queue(mine, ctx->txn->queue_id);
 		if (!mw_calstore_put(lock, itip->uid, obj, error))
 			return FALSE;
-		g_string_append_printf(ctx->note, "%s%s=%s", ctx->note->len > 0 ? "," : "",
-				       user->address, outcome_word(respond, update));
+		add_note(ctx, user, outcome_word(respond, update));
 		*out = (bits & MW_INV_FORWARD) ? MW_INV_OUT_FORWARD : MW_INV_OUT_PROCESSED;
 		return TRUE;
 	}
