@@ -39,6 +39,7 @@
 	"modules = virus, spam, resources, invitations, test_split, test_modify, gpg, footer\n"    \
 	"local_domains = example.org\n"                                                            \
 	"max_message_size = 52428800\n"                                                            \
+	"timeout = 60\n"                                                                           \
 	"directory = %s\n"                                                                         \
 	"calendars = dir:%s/calendars\n"
 #define MODULE_SECTIONS_FMT                                                                        \
