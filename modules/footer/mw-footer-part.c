@@ -354,6 +354,35 @@ part_header_start(GMimeObject *object, const guint8 *before, gsize before_len, g
 	return -1;
 }
 
+/*
+ * plain_params - every parameter of @ct has a token for a name and a short
+ * printable ASCII value: GMime's encoder needs minutes and gigabytes for some
+ * names full of control bytes (found by fuzz-footer), and a text part needs
+ * none of those parameters
+ */
+static gboolean
+plain_params(GMimeContentType *ct)
+{
+	GMimeParamList *list = g_mime_content_type_get_parameters(ct);
+	int n = list != NULL ? g_mime_param_list_length(list) : 0;
+
+	for (int i = 0; i < n; i++) {
+		GMimeParam *param = g_mime_param_list_get_parameter_at(list, i);
+		const char *name = g_mime_param_get_name(param);
+		const char *value = g_mime_param_get_value(param);
+		if (name == NULL || *name == '\0' || strlen(name) > 64 || value == NULL ||
+		    strlen(value) > 256)
+			return FALSE;
+		for (const char *c = name; *c != '\0'; c++)
+			if (*c <= ' ' || *c >= 127 || strchr("()<>@,;:\\\"/[]?=", *c) != NULL)
+				return FALSE;
+		for (const char *c = value; *c != '\0'; c++)
+			if (*c < ' ' || *c >= 127)
+				return FALSE;
+	}
+	return TRUE;
+}
+
 /* rebuilt_content_type - the Content-Type value with charset=utf-8 (folds as LF) */
 static char *
 rebuilt_content_type(const char *value, gboolean html)
@@ -365,8 +394,10 @@ rebuilt_content_type(const char *value, gboolean html)
 	if (value == NULL)
 		return g_strdup(fallback);
 	ct = g_mime_content_type_parse(NULL, value);
-	/* a value GMime could not read as this part's type: write a clean one */
-	if (ct == NULL || !g_mime_content_type_is_type(ct, "text", html ? "html" : "plain"))
+	/* a value GMime could not read as this part's type, or with odd parameters:
+	 * write a clean one */
+	if (ct == NULL || !g_mime_content_type_is_type(ct, "text", html ? "html" : "plain") ||
+	    !plain_params(ct))
 		return g_strdup(fallback);
 	g_mime_content_type_set_parameter(ct, "charset", "utf-8");
 	g_autofree char *encoded = g_mime_content_type_encode(ct, NULL);
